@@ -1,0 +1,185 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrBlockedAddress is returned (wrapped) when the address guard refuses to
+// connect to a loopback, private or otherwise internal address.
+var ErrBlockedAddress = errors.New("address not allowed")
+
+// guard decides which resolved addresses the fetcher may connect to. It runs
+// inside the dialer, on the IP actually dialled, so DNS rebinding and
+// redirects to internal hosts are refused the same way as direct URLs.
+type guard struct {
+	nets  []netip.Prefix
+	hosts map[string]bool
+}
+
+func newGuard(allow []string) (*guard, error) {
+	g := &guard{hosts: map[string]bool{}}
+	for _, a := range allow {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(a); err == nil {
+			g.nets = append(g.nets, p.Masked())
+			continue
+		}
+		if ip, err := netip.ParseAddr(a); err == nil {
+			g.nets = append(g.nets, netip.PrefixFrom(ip, ip.BitLen()))
+			continue
+		}
+		if strings.ContainsAny(a, "/ ") {
+			return nil, fmt.Errorf("allow_networks entry %q: neither a CIDR nor a host name", a)
+		}
+		g.hosts[strings.ToLower(strings.TrimSuffix(a, "."))] = true
+	}
+	return g, nil
+}
+
+// internalPrefixes are refused unless allowlisted. netip's Is* helpers cover
+// loopback, RFC 1918, link-local, multicast and unspecified; the rest are
+// ranges that reach the operator's own network or nowhere useful.
+var internalPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // CGNAT
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
+	netip.MustParsePrefix("fc00::/7"),        // unique local
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
+	netip.MustParsePrefix("100::/64"),        // discard-only
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
+}
+
+// isInternal reports whether ip is an address a feed must not make us reach.
+func isInternal(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() ||
+		ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() ||
+		ip.IsInterfaceLocalMulticast() {
+		return true
+	}
+	for _, p := range internalPrefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowed reports whether a connection to ip (reached through host name
+// host, "" if unknown) may be made.
+func (g *guard) allowed(host string, ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !isInternal(ip) {
+		return true
+	}
+	for _, p := range g.nets {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return host != "" && g.hosts[strings.ToLower(strings.TrimSuffix(host, "."))]
+}
+
+type hostKey struct{}
+
+// control runs after the socket is created and before connect(2): refusing
+// here means not a single packet leaves for a refused address.
+func (g *guard) control(ctx context.Context) func(network, address string, c syscall.RawConn) error {
+	host, _ := ctx.Value(hostKey{}).(string)
+	return func(network, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", address, ErrBlockedAddress)
+		}
+		if !g.allowed(host, ap.Addr()) {
+			return fmt.Errorf("dial %s (%s): %w; add it to fetch.allow_networks to permit it",
+				address, host, ErrBlockedAddress)
+		}
+		return nil
+	}
+}
+
+// dialer returns a DialContext that resolves the name itself, refuses
+// internal addresses before dialling and keeps the per-address Control check
+// as the last line of defence.
+func (g *guard) dialer(resolve func(context.Context, string) ([]netip.Addr, error), proxyHosts map[string]bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		var ips []netip.Addr
+		if ip, err := netip.ParseAddr(host); err == nil {
+			ips = []netip.Addr{ip}
+		} else if resolve != nil {
+			ips, err = resolve(ctx, host)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+			if err != nil {
+				return nil, err
+			}
+		}
+		// The operator's configured proxy is trusted even when it is local.
+		gg := g
+		if proxyHosts[strings.ToLower(host)] {
+			gg = &guard{nets: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}}
+		}
+		ctx = context.WithValue(ctx, hostKey{}, host)
+		d := net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, ControlContext: func(ctx context.Context, network, address string, c syscall.RawConn) error {
+			return gg.control(ctx)(network, address, c)
+		}}
+		var firstErr error
+		for _, ip := range ips {
+			if !gg.allowed(host, ip) {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("dial %s (%s): %w; add it to fetch.allow_networks to permit it", host, ip, ErrBlockedAddress)
+				}
+				continue
+			}
+			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+			if err == nil {
+				return c, nil
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		if firstErr == nil {
+			firstErr = fmt.Errorf("dial %s: no addresses", host)
+		}
+		return nil, firstErr
+	}
+}
+
+// proxyHosts names the hosts of the environment's HTTP(S) proxies.
+func proxyHosts() map[string]bool {
+	m := map[string]bool{}
+	for _, probe := range []string{"http://example.com/", "https://example.com/"} {
+		u, _ := url.Parse(probe)
+		if p, err := http.ProxyFromEnvironment(&http.Request{URL: u}); err == nil && p != nil {
+			m[strings.ToLower(p.Hostname())] = true
+		}
+	}
+	return m
+}

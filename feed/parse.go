@@ -1,0 +1,604 @@
+package feed
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed/atom"
+	ext "github.com/mmcdole/gofeed/extensions"
+	gjson "github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
+
+	"github.com/tidings/tidings"
+)
+
+// parsedFeed is a feed in one shape whatever its format, before
+// normalization. gofeed's format parsers do the XML/JSON work; the mapping
+// to this shape is ours so the gaps of gofeed's own translator are covered.
+type parsedFeed struct {
+	Format       string // rss, atom, json
+	Title        string
+	Link         string
+	Base         string // feed-level xml:base
+	Lang         string
+	TTL          time.Duration
+	UpdatePeriod time.Duration // sy:updatePeriod / sy:updateFrequency
+	SkipHours    []int
+	SkipDays     []string
+	Items        []rawItem
+	Warnings     []string
+}
+
+type rawItem struct {
+	GUID       string
+	Link       string
+	Base       string // item xml:base, maybe relative to the feed's
+	Title      string
+	Summary    string // HTML
+	Content    string // HTML
+	Authors    []string
+	Categories []string
+	Enclosures []tidings.Enclosure
+	Image      string
+	Published  string
+	Updated    string
+	PubParsed  *time.Time // gofeed's reading, the fallback
+	UpdParsed  *time.Time
+	Lang       string
+}
+
+// errNotFeed is a document that is neither RSS, Atom nor JSON Feed.
+var errNotFeed = errors.New("not an RSS, Atom or JSON feed")
+
+// parseFeed decodes body (any charset) into a parsedFeed.
+func parseFeed(body []byte, contentType string) (*parsedFeed, error) {
+	b, warn, err := toUTF8(body, contentType)
+	if err != nil {
+		return nil, err
+	}
+	var pf *parsedFeed
+	switch detectFormat(b) {
+	case "json":
+		pf, err = parseJSONFeed(b)
+	case "rss", "rdf":
+		pf, err = parseRSS(b)
+	case "atom":
+		pf, err = parseAtom(b)
+	default:
+		return nil, errNotFeed
+	}
+	if err != nil {
+		return nil, err
+	}
+	if warn != "" {
+		pf.Warnings = append(pf.Warnings, warn)
+	}
+	return pf, nil
+}
+
+// detectFormat looks at the first element (or the opening brace).
+func detectFormat(b []byte) string {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) > 0 && b[0] == '{' {
+		return "json"
+	}
+	for i := 0; i < len(b) && i < 1<<16; {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			return ""
+		}
+		i += j + 1
+		if i >= len(b) {
+			return ""
+		}
+		switch b[i] {
+		case '?':
+			continue
+		case '!':
+			if bytes.HasPrefix(b[i:], []byte("!--")) {
+				if k := bytes.Index(b[i:], []byte("-->")); k >= 0 {
+					i += k
+				}
+			}
+			continue
+		}
+		end := i
+		for end < len(b) && !isSpaceOrEnd(b[end]) {
+			end++
+		}
+		name := strings.ToLower(string(b[i:end]))
+		if k := strings.IndexByte(name, ':'); k >= 0 {
+			name = name[k+1:]
+		}
+		switch name {
+		case "rss":
+			return "rss"
+		case "rdf":
+			return "rdf"
+		case "feed":
+			return "atom"
+		}
+		return ""
+	}
+	return ""
+}
+
+func isSpaceOrEnd(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '>' || c == '/'
+}
+
+func parseRSS(b []byte) (*parsedFeed, error) {
+	var p rss.Parser
+	f, err := p.Parse(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("parse rss: %w", err)
+	}
+	pf := &parsedFeed{Format: "rss", Title: f.Title, Link: f.Link, Lang: f.Language, SkipDays: f.SkipDays}
+	if f.Version == "1.0" || f.Version == "0.90" {
+		pf.Format = "rdf"
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(f.TTL)); err == nil && n > 0 {
+		pf.TTL = time.Duration(n) * time.Minute
+	}
+	for _, h := range f.SkipHours {
+		if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n >= 0 && n <= 24 {
+			pf.SkipHours = append(pf.SkipHours, n%24)
+		}
+	}
+	pf.UpdatePeriod = syndicationPeriod(f.Extensions)
+	if pf.Title == "" && f.DublinCoreExt != nil && len(f.DublinCoreExt.Title) > 0 {
+		pf.Title = f.DublinCoreExt.Title[0]
+	}
+	var about []string
+	if pf.Format == "rdf" {
+		about = rdfAbouts(b)
+		if len(about) != len(f.Items) {
+			about = nil
+		}
+	}
+	for i, it := range f.Items {
+		ri := rawItem{Title: it.Title, Summary: it.Description, Content: it.Content, Published: it.PubDate, PubParsed: it.PubDateParsed}
+		if it.GUID != nil {
+			ri.GUID = strings.TrimSpace(it.GUID.Value)
+		}
+		if ri.GUID == "" && about != nil {
+			ri.GUID = about[i]
+		}
+		ri.Link = strings.TrimSpace(it.Link)
+		if ri.Link == "" && it.GUID != nil && !strings.EqualFold(strings.TrimSpace(it.GUID.IsPermalink), "false") && looksLikeURL(ri.GUID) {
+			// A permalink guid is the item's link (RSS 2.0 spec).
+			ri.Link = ri.GUID
+		}
+		if ri.Link == "" && about != nil && looksLikeURL(about[i]) {
+			ri.Link = about[i]
+		}
+		if it.Author != "" {
+			ri.Authors = append(ri.Authors, it.Author)
+		}
+		for _, c := range it.Categories {
+			if c != nil && strings.TrimSpace(c.Value) != "" {
+				ri.Categories = append(ri.Categories, c.Value)
+			}
+		}
+		for _, e := range it.Enclosures {
+			if e == nil || strings.TrimSpace(e.URL) == "" {
+				continue
+			}
+			n, _ := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
+			ri.Enclosures = append(ri.Enclosures, tidings.Enclosure{URL: strings.TrimSpace(e.URL), Type: e.Type, Length: n})
+		}
+		if dc := it.DublinCoreExt; dc != nil {
+			ri.Authors = append(ri.Authors, dc.Creator...)
+			ri.Categories = append(ri.Categories, dc.Subject...)
+			if ri.Title == "" && len(dc.Title) > 0 {
+				ri.Title = dc.Title[0]
+			}
+			if ri.Published == "" && len(dc.Date) > 0 {
+				ri.Published = dc.Date[0]
+			}
+			if ri.Summary == "" && len(dc.Description) > 0 {
+				ri.Summary = dc.Description[0]
+			}
+		}
+		applyExtensions(&ri, it.Extensions)
+		if it.ITunesExt != nil {
+			if ri.Summary == "" {
+				ri.Summary = firstNonEmpty(it.ITunesExt.Summary, it.ITunesExt.Subtitle)
+			}
+			if ri.Image == "" {
+				ri.Image = it.ITunesExt.Image
+			}
+			if len(ri.Authors) == 0 && it.ITunesExt.Author != "" {
+				ri.Authors = append(ri.Authors, it.ITunesExt.Author)
+			}
+		}
+		pf.Items = append(pf.Items, ri)
+	}
+	return pf, nil
+}
+
+// applyExtensions maps dcterms dates and Media RSS descriptions, thumbnails
+// and files, which gofeed leaves in the raw extension map.
+func applyExtensions(ri *rawItem, exts ext.Extensions) {
+	if dct, ok := exts["dcterms"]; ok {
+		for _, k := range []string{"issued", "created", "date", "available"} {
+			if v := extValue(dct, k); v != "" && ri.Published == "" {
+				ri.Published = v
+			}
+		}
+		if v := extValue(dct, "modified"); v != "" && ri.Updated == "" {
+			ri.Updated = v
+		}
+	}
+	media, ok := exts["media"]
+	if !ok {
+		return
+	}
+	var visit func(m map[string][]ext.Extension)
+	visit = func(m map[string][]ext.Extension) {
+		if ri.Summary == "" {
+			if v := extValue(m, "description"); v != "" {
+				ri.Summary = v
+			}
+		}
+		for _, t := range m["thumbnail"] {
+			if ri.Image == "" && t.Attrs["url"] != "" {
+				ri.Image = t.Attrs["url"]
+			}
+		}
+		for _, c := range m["content"] {
+			u := strings.TrimSpace(c.Attrs["url"])
+			if u == "" {
+				continue
+			}
+			typ := c.Attrs["type"]
+			if typ == "" && c.Attrs["medium"] == "image" {
+				typ = "image/*"
+			}
+			if ri.Image == "" && (strings.HasPrefix(typ, "image/") || c.Attrs["medium"] == "image") {
+				ri.Image = u
+			}
+			n, _ := strconv.ParseInt(c.Attrs["fileSize"], 10, 64)
+			ri.Enclosures = append(ri.Enclosures, tidings.Enclosure{URL: u, Type: typ, Length: n})
+			visit(c.Children)
+		}
+		for _, g := range m["group"] {
+			visit(g.Children)
+		}
+	}
+	visit(media)
+}
+
+func extValue(m map[string][]ext.Extension, name string) string {
+	for _, e := range m[name] {
+		if v := strings.TrimSpace(e.Value); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// syndicationPeriod reads sy:updatePeriod and sy:updateFrequency (RSS 1.0
+// syndication module) as an interval.
+func syndicationPeriod(exts ext.Extensions) time.Duration {
+	sy, ok := exts["sy"]
+	if !ok {
+		return 0
+	}
+	var unit time.Duration
+	switch strings.ToLower(extValue(sy, "updatePeriod")) {
+	case "hourly":
+		unit = time.Hour
+	case "daily", "":
+		unit = 24 * time.Hour
+	case "weekly":
+		unit = 7 * 24 * time.Hour
+	case "monthly":
+		unit = 30 * 24 * time.Hour
+	case "yearly":
+		unit = 365 * 24 * time.Hour
+	default:
+		return 0
+	}
+	freq := 1
+	if n, err := strconv.Atoi(extValue(sy, "updateFrequency")); err == nil && n > 0 {
+		freq = n
+	}
+	if extValue(sy, "updatePeriod") == "" && extValue(sy, "updateFrequency") == "" {
+		return 0
+	}
+	return unit / time.Duration(freq)
+}
+
+func parseAtom(b []byte) (*parsedFeed, error) {
+	var p atom.Parser
+	f, err := p.Parse(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("parse atom: %w", err)
+	}
+	raw := scanAtom(b)
+	if len(raw.entries) != len(f.Entries) {
+		raw.entries = nil // the scan got confused (CDATA?): trust gofeed
+	}
+	pf := &parsedFeed{Format: "atom", Title: f.Title, Lang: f.Language, Base: raw.base}
+	pf.Link = atomLink(f.Links, "alternate")
+	pf.UpdatePeriod = syndicationPeriod(f.Extensions)
+	for i, e := range f.Entries {
+		ri := rawItem{Title: e.Title, Summary: e.Summary, GUID: strings.TrimSpace(e.ID),
+			Published: e.Published, Updated: e.Updated, PubParsed: e.PublishedParsed, UpdParsed: e.UpdatedParsed}
+		if raw.entries != nil {
+			// The raw id, not gofeed's URL-normalized rewrite of it.
+			if id := raw.entries[i].id; id != "" {
+				ri.GUID = id
+			}
+			ri.Base = raw.entries[i].base
+		}
+		if e.Content != nil {
+			ri.Content = e.Content.Value
+			if ri.Content == "" && e.Content.Src != "" && ri.Link == "" {
+				ri.Link = e.Content.Src
+			}
+		}
+		if l := atomLink(e.Links, "alternate"); l != "" {
+			ri.Link = l
+		}
+		for _, l := range e.Links {
+			if l != nil && l.Rel == "enclosure" && l.Href != "" {
+				n, _ := strconv.ParseInt(l.Length, 10, 64)
+				ri.Enclosures = append(ri.Enclosures, tidings.Enclosure{URL: l.Href, Type: l.Type, Length: n})
+			}
+		}
+		authors := e.Authors
+		if len(authors) == 0 {
+			authors = f.Authors
+		}
+		for _, a := range authors {
+			if a != nil {
+				if n := firstNonEmpty(strings.TrimSpace(a.Name), strings.TrimSpace(a.Email)); n != "" {
+					ri.Authors = append(ri.Authors, n)
+				}
+			}
+		}
+		for _, c := range e.Categories {
+			// The term is the category; the label is only its display form.
+			if c != nil {
+				if v := firstNonEmpty(strings.TrimSpace(c.Term), strings.TrimSpace(c.Label)); v != "" {
+					ri.Categories = append(ri.Categories, v)
+				}
+			}
+		}
+		applyExtensions(&ri, e.Extensions)
+		pf.Items = append(pf.Items, ri)
+	}
+	return pf, nil
+}
+
+func atomLink(links []*atom.Link, rel string) string {
+	best := ""
+	for _, l := range links {
+		if l == nil || l.Href == "" || (l.Rel != rel && !(rel == "alternate" && l.Rel == "")) {
+			continue
+		}
+		if l.Type == "" || strings.Contains(l.Type, "html") {
+			return strings.TrimSpace(l.Href)
+		}
+		if best == "" {
+			best = strings.TrimSpace(l.Href)
+		}
+	}
+	return best
+}
+
+func parseJSONFeed(b []byte) (*parsedFeed, error) {
+	var p gjson.Parser
+	f, err := p.Parse(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("parse json feed: %w", err)
+	}
+	pf := &parsedFeed{Format: "json", Title: f.Title, Link: f.HomePageURL, Lang: f.Language}
+	for _, it := range f.Items {
+		if it == nil {
+			continue
+		}
+		ri := rawItem{GUID: strings.TrimSpace(it.ID), Link: firstNonEmpty(it.URL, it.ExternalURL), Title: it.Title,
+			Summary: html.EscapeString(it.Summary), Content: it.ContentHTML, Image: firstNonEmpty(it.Image, it.BannerImage),
+			Published: it.DatePublished, Updated: it.DateModified, Lang: it.Language}
+		if ri.Content == "" && it.ContentText != "" {
+			ri.Content = textToHTML(it.ContentText)
+		}
+		authors := it.Authors
+		if it.Author != nil {
+			authors = append(authors, it.Author)
+		}
+		if len(authors) == 0 {
+			authors = f.Authors
+			if f.Author != nil {
+				authors = append(authors, f.Author)
+			}
+		}
+		for _, a := range authors {
+			if a != nil && strings.TrimSpace(a.Name) != "" {
+				ri.Authors = append(ri.Authors, a.Name)
+			}
+		}
+		ri.Categories = append(ri.Categories, it.Tags...)
+		if it.Attachments != nil {
+			for _, a := range *it.Attachments {
+				if a.URL != "" {
+					ri.Enclosures = append(ri.Enclosures, tidings.Enclosure{URL: a.URL, Type: a.MimeType, Length: a.SizeInBytes})
+				}
+			}
+		}
+		pf.Items = append(pf.Items, ri)
+	}
+	return pf, nil
+}
+
+// textToHTML turns plain text into escaped paragraphs.
+func textToHTML(s string) string {
+	var sb strings.Builder
+	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			sb.WriteString("<p>")
+			sb.WriteString(strings.ReplaceAll(html.EscapeString(p), "\n", "<br>"))
+			sb.WriteString("</p>")
+		}
+	}
+	return sb.String()
+}
+
+func looksLikeURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// Raw scanning: gofeed rewrites Atom ids and drops rdf:about, so the few
+// values that must be byte-exact are read from the document directly.
+
+type atomRaw struct {
+	base    string
+	entries []atomRawEntry
+}
+
+type atomRawEntry struct{ id, base string }
+
+// scanAtom finds each entry's own <id> (not its <source>'s) and xml:base.
+func scanAtom(b []byte) atomRaw {
+	var r atomRaw
+	if s, e := findStartTag(b, 0, "feed"); s >= 0 {
+		r.base = attr(b[s:e], "xml:base")
+	}
+	pos := 0
+	for {
+		s, e := findStartTag(b, pos, "entry")
+		if s < 0 {
+			return r
+		}
+		end := findEndTag(b, e, "entry")
+		if end < 0 {
+			return r
+		}
+		body := b[e:end]
+		ent := atomRawEntry{base: attr(b[s:e], "xml:base")}
+		// Skip a <source> block: its id belongs to the origin feed.
+		if ss, se := findStartTag(body, 0, "source"); ss >= 0 {
+			if send := findEndTag(body, se, "source"); send >= 0 {
+				body = append(append([]byte{}, body[:ss]...), body[send:]...)
+			}
+		}
+		if is, ie := findStartTag(body, 0, "id"); is >= 0 && body[ie-2] != '/' {
+			if iend := findEndTag(body, ie, "id"); iend >= 0 {
+				v := body[ie:iend]
+				if k := bytes.LastIndexByte(v, '<'); k >= 0 { // the end tag itself
+					v = v[:k]
+				}
+				v = bytes.TrimPrefix(bytes.TrimSpace(v), []byte("<![CDATA["))
+				v = bytes.TrimSuffix(v, []byte("]]>"))
+				ent.id = strings.TrimSpace(html.UnescapeString(string(v)))
+			}
+		}
+		r.entries = append(r.entries, ent)
+		pos = end
+	}
+}
+
+// rdfAbouts returns the rdf:about of every RSS 1.0 <item>.
+func rdfAbouts(b []byte) []string {
+	var out []string
+	pos := 0
+	for {
+		s, e := findStartTag(b, pos, "item")
+		if s < 0 {
+			return out
+		}
+		out = append(out, strings.TrimSpace(html.UnescapeString(attr(b[s:e], "rdf:about"))))
+		pos = e
+	}
+}
+
+// findStartTag finds the next start tag with the given local name (any
+// prefix) at or after pos; it returns the index of '<' and just past '>'.
+func findStartTag(b []byte, pos int, local string) (int, int) {
+	for pos < len(b) {
+		j := bytes.IndexByte(b[pos:], '<')
+		if j < 0 {
+			return -1, -1
+		}
+		s := pos + j
+		n := s + 1
+		for n < len(b) && !isSpaceOrEnd(b[n]) {
+			n++
+		}
+		name := b[s+1 : n]
+		if k := bytes.IndexByte(name, ':'); k >= 0 {
+			name = name[k+1:]
+		}
+		if string(name) == local && n < len(b) {
+			e := bytes.IndexByte(b[n:], '>')
+			if e < 0 {
+				return -1, -1
+			}
+			return s, n + e + 1
+		}
+		pos = s + 1
+	}
+	return -1, -1
+}
+
+// findEndTag returns the index just past the matching "</[prefix:]local>".
+func findEndTag(b []byte, pos int, local string) int {
+	for pos < len(b) {
+		j := bytes.Index(b[pos:], []byte("</"))
+		if j < 0 {
+			return -1
+		}
+		s := pos + j
+		e := bytes.IndexByte(b[s:], '>')
+		if e < 0 {
+			return -1
+		}
+		name := bytes.TrimSpace(b[s+2 : s+e])
+		if k := bytes.IndexByte(name, ':'); k >= 0 {
+			name = name[k+1:]
+		}
+		if string(name) == local {
+			return s + e + 1
+		}
+		pos = s + 2
+	}
+	return -1
+}
+
+// attr reads one attribute from a start tag.
+func attr(tag []byte, name string) string {
+	i := 0
+	for {
+		k := bytes.Index(tag[i:], []byte(name))
+		if k < 0 {
+			return ""
+		}
+		k += i
+		i = k + len(name)
+		if k > 0 && !isSpaceOrEnd(tag[k-1]) {
+			continue
+		}
+		rest := bytes.TrimLeft(tag[i:], " \t\r\n")
+		if len(rest) == 0 || rest[0] != '=' {
+			continue
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
+			return ""
+		}
+		q := rest[0]
+		end := bytes.IndexByte(rest[1:], q)
+		if end < 0 {
+			return ""
+		}
+		return html.UnescapeString(string(rest[1 : 1+end]))
+	}
+}

@@ -1,0 +1,486 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tidings/tidings"
+)
+
+// Store is the part of the store the poller needs; *store.DB satisfies it.
+type Store interface {
+	SaveFeed(f tidings.Feed) error
+	SavePoll(f tidings.Feed, items []tidings.Item, now time.Time) (tidings.PollResult, error)
+	DueFeeds(now time.Time) ([]tidings.Feed, error)
+	KnownIdentities(feedID uint64, identities []string) (map[string]bool, error)
+}
+
+// Poller polls feeds and records what it finds. It is safe for concurrent
+// use; the host limit applies across all concurrent runs.
+type Poller struct {
+	// cpu bounds the CPU-heavy steps (parse, sanitize) to the number of
+	// cores: with every worker parsing at once, goroutines reading bodies
+	// wait for a core and hold their host slot far longer, and every
+	// half-parsed document costs memory.
+	cpu   chan struct{}
+	st    Store
+	opts  Options
+	f     *fetcher
+	san   *sanitizer
+	sched scheduler
+}
+
+// Progress is reported after each feed of a run.
+type Progress struct {
+	Done    int    `json:"done"`
+	Total   int    `json:"total"`
+	New     int    `json:"new"`
+	Errors  int    `json:"errors"`
+	FeedURL string `json:"feed_url"`
+	Err     string `json:"error,omitempty"`
+}
+
+// CycleResult sums up one run.
+type CycleResult struct {
+	Feeds       int           `json:"feeds"`
+	New         int           `json:"new"`
+	Updated     int           `json:"updated"`
+	NotModified int           `json:"not_modified"`
+	Errors      int           `json:"errors"`
+	Bytes       int64         `json:"bytes"`
+	Duration    time.Duration `json:"duration"`
+}
+
+const acceptFeed = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+
+// NewPoller checks opts and builds a Poller.
+func NewPoller(st Store, opts Options) (*Poller, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	f, err := newFetcher(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Poller{st: st, opts: o, f: f, san: newSanitizer(), sched: newScheduler(o),
+		cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
+}
+
+// Close releases idle connections.
+func (p *Poller) Close() error {
+	p.f.close()
+	return nil
+}
+
+// PollDue polls every enabled feed whose next check has come, earliest
+// first.
+func (p *Poller) PollDue(ctx context.Context) (CycleResult, error) {
+	feeds, err := p.st.DueFeeds(p.opts.Now())
+	if err != nil {
+		return CycleResult{}, fmt.Errorf("due feeds: %w", err)
+	}
+	return p.PollFeeds(ctx, feeds, nil)
+}
+
+// outcome of one feed's poll.
+type outcome struct {
+	res         tidings.PollResult
+	notModified bool
+	err         error
+	bytes       int64
+}
+
+// PollFeeds polls the given feeds, earliest NextCheck first, with the
+// worker pool and the per-host limit. A failing feed is recorded in its
+// state, not returned; the error is only for the run itself (context
+// cancelled). progress (may be nil) is called after each feed, from the
+// workers but never concurrently.
+func (p *Poller) PollFeeds(ctx context.Context, feeds []tidings.Feed, progress func(Progress)) (CycleResult, error) {
+	start := time.Now()
+	feeds = slices.Clone(feeds)
+	slices.SortStableFunc(feeds, func(a, b tidings.Feed) int { return a.State.NextCheck.Compare(b.State.NextCheck) })
+	q := newQueue(feeds, p.f.hosts)
+
+	var (
+		mu  sync.Mutex
+		res = CycleResult{}
+		pr  = Progress{Total: len(feeds)}
+		wg  sync.WaitGroup
+	)
+	workers := min(p.opts.Workers, max(len(feeds), 1))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				f, ok := q.next(ctx)
+				if !ok {
+					return
+				}
+				o := p.pollOne(ctx, f)
+				mu.Lock()
+				res.Feeds++
+				res.New += o.res.New
+				res.Updated += o.res.Updated
+				res.Bytes += o.bytes
+				if o.notModified {
+					res.NotModified++
+				}
+				pr.Done++
+				pr.New += o.res.New
+				pr.FeedURL, pr.Err = f.URL, ""
+				if o.err != nil {
+					res.Errors++
+					pr.Errors++
+					pr.Err = o.err.Error()
+				}
+				if progress != nil {
+					progress(pr)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.Duration = time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("poll interrupted after %d of %d feeds: %w", res.Feeds, len(feeds), err)
+	}
+	return res, nil
+}
+
+// queue hands out feeds in due order, skipping hosts that are at their
+// limit so one slow host never idles the whole pool.
+type queue struct {
+	mu     sync.Mutex
+	hosts  *hostLimiter
+	byHost map[string][]tidings.Feed // each in due order
+	left   int
+}
+
+func newQueue(feeds []tidings.Feed, h *hostLimiter) *queue {
+	q := &queue{hosts: h, byHost: map[string][]tidings.Feed{}, left: len(feeds)}
+	for _, f := range feeds {
+		host := hostOf(f.URL)
+		q.byHost[host] = append(q.byHost[host], f)
+	}
+	return q
+}
+
+// next returns the most overdue feed whose host has a free slot, with that
+// slot already taken for the caller; the poll releases it once the feed's
+// own request is done.
+func (q *queue) next(ctx context.Context) (tidings.Feed, bool) {
+	for {
+		wake := q.hosts.changed()
+		q.mu.Lock()
+		if q.left == 0 || ctx.Err() != nil {
+			q.mu.Unlock()
+			return tidings.Feed{}, false
+		}
+		best := ""
+		for host, fs := range q.byHost {
+			if best == "" || fs[0].State.NextCheck.Before(q.byHost[best][0].State.NextCheck) ||
+				(fs[0].State.NextCheck.Equal(q.byHost[best][0].State.NextCheck) && host < best) {
+				if !q.hosts.full(host) {
+					best = host
+				}
+			}
+		}
+		if best != "" && q.hosts.tryAcquire(best) {
+			fs := q.byHost[best]
+			f := fs[0]
+			if len(fs) == 1 {
+				delete(q.byHost, best)
+			} else {
+				q.byHost[best] = fs[1:]
+			}
+			q.left--
+			q.mu.Unlock()
+			return f, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return tidings.Feed{}, false
+		}
+	}
+}
+
+// pollOne fetches, parses and stores one feed. The caller holds the host
+// slot of f.URL; it is released as soon as the feed request is done.
+func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
+	host := hostOf(f.URL)
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			p.f.hosts.release(host)
+		}
+	}
+	defer release()
+
+	now := p.opts.Now()
+	prev := f.State
+	t0 := time.Now()
+	resp, err := p.f.get(ctx, f.URL, acceptFeed, conditional{ETag: f.State.ETag, LastModified: f.State.LastModified, BodyHash: f.State.BodyHash})
+	release()
+	p.opts.Log.Debug("fetched", "feed_url", f.URL, "fetch_ms", time.Since(t0).Milliseconds())
+	if ctx.Err() != nil {
+		return outcome{err: ctx.Err()} // interrupted, not the feed's fault
+	}
+	f.State.LastCheck = now
+	var o outcome
+	if resp != nil {
+		o.bytes = resp.Bytes
+		if err == nil {
+			p.trackRedirect(&f, resp)
+		}
+	}
+	if err != nil {
+		return p.failed(f, prev, err, o, now)
+	}
+	h := hints{cache: cacheHint(resp.Header, now), ttl: f.State.TTL}
+	keepValidators := !expiresNow(resp.Header)
+	if resp.NotModified {
+		if keepValidators {
+			if lm := resp.Header.Get("Last-Modified"); lm != "" {
+				f.State.LastModified = lm
+			}
+			if et := resp.Header.Get("ETag"); et != "" {
+				f.State.ETag = et
+			}
+		}
+		p.succeeded(&f, prev, now)
+		p.sched.quiet(&f.State)
+		f.State.NextCheck = p.sched.next(f, h, now)
+		o.notModified = true
+		if err := p.st.SaveFeed(f); err != nil {
+			o.err = fmt.Errorf("save feed %s: %w", f.URL, err)
+		}
+		return o
+	}
+
+	// One CPU slot covers parsing, normalizing and sanitizing this feed
+	// (released only while full text waits on the network), so at most
+	// GOMAXPROCS documents are expanded in memory at once.
+	if err := p.acquireCPU(ctx); err != nil {
+		return outcome{err: err}
+	}
+	pf, err := func() (pf *parsedFeed, err error) {
+		defer recoverAs(&err, "parse")
+		return parseFeed(resp.Body, resp.Header.Get("Content-Type"))
+	}()
+	if err != nil && looksLikeChallenge(resp.Body) {
+		p.f.release(resp)
+		p.releaseCPU()
+		return p.failed(f, prev, &fetchError{Kind: KindChallenge, Status: resp.Status,
+			Err: fmt.Errorf("fetch %s: got a bot-protection challenge page instead of the feed; the site blocks automated readers", f.URL)}, o, now)
+	}
+	bodyHash := hashBody(resp.Body)
+	p.f.release(resp) // parsed values are copies; the buffer is reused
+	if err != nil {
+		p.releaseCPU()
+		return p.failed(f, prev, &fetchError{Kind: KindParse, Err: fmt.Errorf("parse %s: %w", f.URL, err)}, o, now)
+	}
+	items, nr, err := func() (items []tidings.Item, nr normalizeResult, err error) {
+		defer recoverAs(&err, "normalize")
+		return p.build(ctx, f, pf, resp.URL, now)
+	}()
+	p.releaseCPU()
+	if ctx.Err() != nil {
+		return outcome{err: ctx.Err()}
+	}
+	if err != nil {
+		return p.failed(f, prev, &fetchError{Kind: KindParse, Err: fmt.Errorf("%s: %w", f.URL, err)}, o, now)
+	}
+	if keepValidators {
+		f.State.ETag = resp.Header.Get("ETag")
+		f.State.LastModified = resp.Header.Get("Last-Modified")
+	} else {
+		f.State.ETag, f.State.LastModified = "", ""
+	}
+	f.State.BodyHash = bodyHash
+	f.State.TTL, f.State.SkipHours, f.State.SkipDays = pf.TTL, pf.SkipHours, pf.SkipDays
+	f.State.IdentityMode = nr.mode
+	if f.Title == "" {
+		f.Title = plainText(pf.Title)
+	}
+	if nr.siteURL != "" {
+		f.SiteURL = nr.siteURL
+	}
+	if nr.mode != prev.IdentityMode && prev.IdentityMode != "" {
+		p.opts.Log.Warn("feed identities degraded", "feed_url", f.URL, "identity_mode", nr.mode)
+	}
+	dates := make([]time.Time, 0, len(nr.items))
+	for _, n := range nr.items {
+		dates = append(dates, n.item.Published)
+	}
+	p.sched.adaptBase(&f.State, dates, now)
+	p.succeeded(&f, prev, now)
+	h.ttl, h.period = pf.TTL, pf.UpdatePeriod
+	f.State.NextCheck = p.sched.next(f, h, now)
+	r, err := p.st.SavePoll(f, items, now)
+	if err != nil {
+		o.err = fmt.Errorf("save poll of %s: %w", f.URL, err)
+		return o
+	}
+	o.res = r
+	return o
+}
+
+// build turns a parsed document into store-ready items: identities, known
+// check, full text for new thin items, sanitizing last.
+// The caller holds a CPU slot; it is held again when build returns.
+func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, pageURL string, now time.Time) ([]tidings.Item, normalizeResult, error) {
+	nr := normalize(pf, f.ID, f.State.IdentityMode, pageURL, now)
+	ids := make([]string, len(nr.items))
+	for i, n := range nr.items {
+		ids[i] = n.item.Identity
+	}
+	known, err := p.st.KnownIdentities(f.ID, ids)
+	if err != nil {
+		// Without the seen-set nothing is "new": skip full text, keep going.
+		known = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			known[id] = true
+		}
+	}
+	mode := f.FullText
+	if mode == "" {
+		mode = p.opts.FullText
+	}
+	items := make([]tidings.Item, 0, len(nr.items))
+	for _, n := range nr.items {
+		it, err := p.finish(ctx, n, mode, !known[n.item.Identity])
+		if err != nil {
+			return nil, nr, err
+		}
+		items = append(items, it)
+	}
+	return items, nr, nil
+}
+
+// finish runs full text (new items only) and sanitizing for one item.
+// A zero Published (missing, unparsable or future date) is left for the
+// store, which replaces it with the item's first-seen time.
+func (p *Poller) finish(ctx context.Context, n normalized, mode string, isNew bool) (tidings.Item, error) {
+	it := n.item
+	content := p.san.clean(n.content, n.base)
+	if isNew && wantFullText(mode, content.Words, it.URL) {
+		p.releaseCPU() // not while waiting on the network
+		page, err := func() (page string, err error) {
+			defer recoverAs(&err, "extract")
+			return p.extractArticle(ctx, it.URL)
+		}()
+		// Blocking here (not selecting on ctx) keeps the caller's slot
+		// accounting simple; slots are freed within one parse.
+		p.cpu <- struct{}{}
+		if ctx.Err() != nil {
+			return it, ctx.Err()
+		}
+		switch {
+		case err != nil:
+			it.FullText = "failed: " + err.Error()
+		default:
+			ext := p.san.clean(page, n.base)
+			if ext.Words > content.Words {
+				content = ext
+				it.FullText = fullTextExtracted
+			} else {
+				it.FullText = fullTextKeptFeed
+			}
+		}
+	}
+	if n.image != "" && !containsEnclosure(it.Enclosures, n.image) && len(it.Enclosures) == 0 {
+		it.Enclosures = append(it.Enclosures, tidings.Enclosure{URL: n.image, Type: "image"})
+	}
+	it.Content, it.Text = content.HTML, content.Text
+	if n.summary != "" {
+		it.Summary = p.san.clean(n.summary, n.base).HTML
+	}
+	it.ID = tidings.ItemID(it.FeedID, it.Identity)
+	return it, nil
+}
+
+// trackRedirect counts consecutive polls that saw the same permanent
+// redirect and promotes it to the feed's URL on the third. The target was
+// just reached through the guarded dialer, so it passes the guard.
+func (p *Poller) trackRedirect(f *tidings.Feed, resp *response) {
+	if resp.Permanent == "" || resp.Permanent == f.URL {
+		f.State.RedirectTo, f.State.RedirectSeen = "", 0
+		return
+	}
+	if f.State.RedirectTo == resp.Permanent {
+		f.State.RedirectSeen++
+	} else {
+		f.State.RedirectTo, f.State.RedirectSeen = resp.Permanent, 1
+	}
+	if f.State.RedirectSeen >= 3 {
+		p.opts.Log.Info("feed moved permanently", "feed_url", f.URL, "new_url", f.State.RedirectTo)
+		f.URL = f.State.RedirectTo
+		f.State.RedirectTo, f.State.RedirectSeen = "", 0
+	}
+}
+
+func (p *Poller) succeeded(f *tidings.Feed, prev tidings.FeedState, now time.Time) {
+	if prev.ErrorCount > 0 || prev.Disabled {
+		p.opts.Log.Info("feed recovered", "feed_url", f.URL, "after_errors", prev.ErrorCount)
+	}
+	f.State.LastSuccess = now
+	f.State.ErrorCount, f.State.LastError, f.State.ErrorKind, f.State.Disabled = 0, "", "", false
+}
+
+// failed records an error as the feed's health and schedules the retry.
+func (p *Poller) failed(f tidings.Feed, prev tidings.FeedState, err error, o outcome, now time.Time) outcome {
+	kind, retry := KindNetwork, time.Duration(0)
+	var fe *fetchError
+	if errors.As(err, &fe) {
+		kind, retry = fe.Kind, fe.RetryAfter
+	}
+	f.State.ErrorCount++
+	f.State.LastError = err.Error()
+	f.State.ErrorKind = kind
+	if kind == KindGone {
+		f.State.Disabled = true
+	}
+	f.State.NextCheck = p.sched.backoff(f.State.ErrorCount, retry, now)
+	// Warn on a change of health, not on every failing poll.
+	if prev.ErrorCount == 0 || prev.ErrorKind != kind {
+		p.opts.Log.Warn("feed failing", "feed_url", f.URL, "error_kind", kind, "err", err, "next_check", f.State.NextCheck)
+	} else {
+		p.opts.Log.Debug("feed still failing", "feed_url", f.URL, "error_kind", kind, "errors", f.State.ErrorCount)
+	}
+	o.err = err
+	if serr := p.st.SaveFeed(f); serr != nil {
+		o.err = fmt.Errorf("save feed %s: %w (after: %w)", f.URL, serr, err)
+	}
+	return o
+}
+
+func (p *Poller) acquireCPU(ctx context.Context) error {
+	select {
+	case p.cpu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Poller) releaseCPU() { <-p.cpu }
+
+// recoverAs turns a panic in code that digests outside input (gofeed,
+// readability, the sanitizer) into an error, so one hostile feed cannot
+// take the daemon down.
+func recoverAs(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: internal error: %v", what, r)
+	}
+}

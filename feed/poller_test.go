@@ -1,0 +1,515 @@
+package feed_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidings/tidings"
+	"github.com/tidings/tidings/feed"
+)
+
+func wantHeader(name, value string) func(*testing.T, *http.Request) {
+	return func(t *testing.T, r *http.Request) {
+		if got := r.Header.Get(name); got != value {
+			t.Errorf("request header %s: got %q, want %q", name, got, value)
+		}
+	}
+}
+
+func TestConditionalGet(t *testing.T) {
+	doc := rssDoc(rssItem("a", "A", "first"))
+	doc2 := rssDoc(rssItem("a", "A", "edited body"))
+	tests := []struct {
+		name         string
+		replies      []reply
+		wantNotMod   int
+		wantLastMod  string
+		wantRequests int
+	}{
+		{
+			name: "304 by etag",
+			replies: []reply{
+				{header: map[string]string{"ETag": `"v1"`}, body: doc},
+				{status: 304, check: wantHeader("If-None-Match", `"v1"`)},
+			},
+			wantNotMod: 1,
+		},
+		{
+			name: "304 by last-modified, new last-modified kept",
+			replies: []reply{
+				{header: map[string]string{"Last-Modified": "Mon, 05 Jan 2026 10:00:00 GMT"}, body: doc},
+				{status: 304, header: map[string]string{"Last-Modified": "Mon, 05 Jan 2026 11:00:00 GMT"}, check: wantHeader("If-Modified-Since", "Mon, 05 Jan 2026 10:00:00 GMT")},
+			},
+			wantNotMod:  1,
+			wantLastMod: "Mon, 05 Jan 2026 11:00:00 GMT",
+		},
+		{
+			name: "200 with the same etag",
+			replies: []reply{
+				{header: map[string]string{"ETag": `"v1"`}, body: doc},
+				{header: map[string]string{"ETag": `"v1"`}, body: doc2},
+			},
+			wantNotMod: 1,
+		},
+		{
+			name: "200 with the same body",
+			replies: []reply{
+				{body: doc},
+				{body: doc, check: wantHeader("If-None-Match", "")},
+			},
+			wantNotMod: 1,
+		},
+		{
+			name: "Expires 0 drops validators",
+			replies: []reply{
+				{header: map[string]string{"ETag": `"v1"`, "Expires": "0"}, body: doc},
+				{header: map[string]string{"ETag": `"v1"`}, body: doc2, check: wantHeader("If-None-Match", "")},
+			},
+			wantNotMod: 0,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fm := newFarm(t, map[string][]reply{"/feed": tc.replies})
+			e := newEnv(t, feed.Options{})
+			f := e.add(t, fm.url("/feed"))
+			res, _ := e.poll(t, f.ID)
+			if res.New != 1 {
+				t.Fatalf("first poll: got %d new, want 1", res.New)
+			}
+			e.clock.Add(time.Hour)
+			res, f = e.poll(t, f.ID)
+			if res.NotModified != tc.wantNotMod {
+				t.Errorf("second poll not_modified: got %d, want %d", res.NotModified, tc.wantNotMod)
+			}
+			if tc.wantNotMod == 1 && (res.New != 0 || res.Updated != 0) {
+				t.Errorf("not modified poll wrote items: %+v", res)
+			}
+			if tc.wantLastMod != "" && f.State.LastModified != tc.wantLastMod {
+				t.Errorf("last modified: got %q, want %q", f.State.LastModified, tc.wantLastMod)
+			}
+			if !f.State.LastSuccess.Equal(e.clock.Now()) {
+				t.Errorf("last success: got %v, want %v", f.State.LastSuccess, e.clock.Now())
+			}
+		})
+	}
+}
+
+func TestErrorsAndBackoff(t *testing.T) {
+	retryDate := time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name         string
+		reply        reply
+		wantKind     string
+		wantDisabled bool
+		minNext      time.Duration // NextCheck >= now + minNext
+	}{
+		{"429 retry-after seconds", reply{status: 429, header: map[string]string{"Retry-After": "7200"}}, feed.KindLimited, false, 2 * time.Hour},
+		{"429 retry-after date", reply{status: 429, header: map[string]string{"Retry-After": retryDate.Format(http.TimeFormat)}}, feed.KindLimited, false, 3 * time.Hour},
+		{"503 with retry-after", reply{status: 503, header: map[string]string{"Retry-After": "600"}}, feed.KindLimited, false, 10 * time.Minute},
+		{"410 gone", reply{status: 410}, feed.KindGone, true, 0},
+		{"500", reply{status: 500}, feed.KindHTTP, false, 10 * time.Minute},
+		{"403 cloudflare challenge", reply{status: 403, header: map[string]string{"Server": "cloudflare"}, body: `<html><title>Just a moment...</title><script src="/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1"></script></html>`}, feed.KindChallenge, false, 10 * time.Minute},
+		{"cf-mitigated header", reply{status: 403, header: map[string]string{"cf-mitigated": "challenge"}}, feed.KindChallenge, false, 10 * time.Minute},
+		{"not a feed", reply{body: "<html><body>hello</body></html>"}, feed.KindParse, false, 10 * time.Minute},
+		{"200 challenge page", reply{body: `<html><head><title>Just a moment...</title></head><body>Checking your browser before accessing</body></html>`}, feed.KindChallenge, false, 10 * time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fm := newFarm(t, map[string][]reply{"/feed": {tc.reply}})
+			e := newEnv(t, feed.Options{})
+			f := e.add(t, fm.url("/feed"))
+			res, f := e.poll(t, f.ID)
+			if res.Errors != 1 {
+				t.Fatalf("errors: got %d, want 1", res.Errors)
+			}
+			if f.State.ErrorKind != tc.wantKind {
+				t.Errorf("kind: got %q, want %q (%s)", f.State.ErrorKind, tc.wantKind, f.State.LastError)
+			}
+			if f.State.Disabled != tc.wantDisabled {
+				t.Errorf("disabled: got %v, want %v", f.State.Disabled, tc.wantDisabled)
+			}
+			if f.State.LastError == "" || f.State.ErrorCount != 1 {
+				t.Errorf("health not recorded: %+v", f.State)
+			}
+			if got := f.State.NextCheck.Sub(e.clock.Now()); !tc.wantDisabled && got < tc.minNext {
+				t.Errorf("next check in %v, want at least %v", got, tc.minNext)
+			}
+		})
+	}
+}
+
+func TestBackoffNeverAbandons(t *testing.T) {
+	fm := newFarm(t, map[string][]reply{"/feed": {{status: 500}}})
+	e := newEnv(t, feed.Options{MaxBackoff: 6 * time.Hour})
+	f := e.add(t, fm.url("/feed"))
+	var prev time.Duration
+	for i := 1; i <= 12; i++ {
+		_, f = e.poll(t, f.ID)
+		d := f.State.NextCheck.Sub(e.clock.Now())
+		if d > 6*time.Hour {
+			t.Fatalf("poll %d: backoff %v exceeds the 6h cap", i, d)
+		}
+		if i > 1 && i < 5 && d <= prev/2 {
+			t.Errorf("poll %d: backoff %v did not grow from %v", i, d, prev)
+		}
+		prev = d
+		e.clock.Add(d)
+	}
+	if f.State.Disabled || f.State.ErrorCount != 12 {
+		t.Errorf("after 12 errors: disabled=%v errors=%d, want enabled with 12", f.State.Disabled, f.State.ErrorCount)
+	}
+	due, err := e.db.DueFeeds(e.clock.Now().Add(7 * time.Hour))
+	if err != nil || len(due) != 1 {
+		t.Errorf("failing feed must stay due: got %d feeds, err %v", len(due), err)
+	}
+}
+
+func TestPermanentRedirectPromotedAfterThreePolls(t *testing.T) {
+	doc := rssDoc(rssItem("a", "A", "x"))
+	fm := newFarm(t, map[string][]reply{
+		"/old": {{status: 301, header: map[string]string{"Location": "{base}/mid"}}},
+		"/mid": {{status: 308, header: map[string]string{"Location": "{base}/new"}}},
+		"/new": {{body: doc}},
+	})
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, fm.url("/old"))
+	for i := 1; i <= 3; i++ {
+		var res feed.CycleResult
+		res, f = e.poll(t, f.ID)
+		if res.Errors != 0 {
+			t.Fatalf("poll %d: %s", i, f.State.LastError)
+		}
+		want := fm.url("/old")
+		if i == 3 {
+			want = fm.url("/new")
+		}
+		if f.URL != want {
+			t.Errorf("after poll %d: url %s, want %s", i, f.URL, want)
+		}
+		e.clock.Add(time.Hour)
+	}
+	// A temporary redirect is never promoted.
+	fm2 := newFarm(t, map[string][]reply{
+		"/tmp": {{status: 302, header: map[string]string{"Location": "{base}/new"}}},
+		"/new": {{body: doc}},
+	})
+	g := e.add(t, fm2.url("/tmp"))
+	for range 4 {
+		_, g = e.poll(t, g.ID)
+	}
+	if g.URL != fm2.url("/tmp") {
+		t.Errorf("302 promoted to %s", g.URL)
+	}
+}
+
+func TestRedirectLoopAndLimit(t *testing.T) {
+	routes := map[string][]reply{
+		"/a": {{status: 301, header: map[string]string{"Location": "{base}/b"}}},
+		"/b": {{status: 302, header: map[string]string{"Location": "{base}/a"}}},
+	}
+	for i := 0; i < 12; i++ {
+		routes["/chain"+string(rune('a'+i))] = []reply{{status: 302, header: map[string]string{"Location": "{base}/chain" + string(rune('a'+i+1))}}}
+	}
+	fm := newFarm(t, routes)
+	e := newEnv(t, feed.Options{})
+	for _, path := range []string{"/a", "/chaina"} {
+		f := e.add(t, fm.url(path))
+		_, f = e.poll(t, f.ID)
+		if f.State.ErrorKind != feed.KindRedirect {
+			t.Errorf("%s: kind %q (%s), want redirect", path, f.State.ErrorKind, f.State.LastError)
+		}
+	}
+	if n := fm.hitCount("/a"); n != 1 {
+		t.Errorf("loop: /a fetched %d times, want 1", n)
+	}
+}
+
+func TestSlowServerTimesOut(t *testing.T) {
+	fm := newFarm(t, map[string][]reply{"/slow": {{delay: 5 * time.Second, body: rssDoc()}}})
+	e := newEnv(t, feed.Options{Timeout: 200 * time.Millisecond})
+	f := e.add(t, fm.url("/slow"))
+	_, f = e.poll(t, f.ID)
+	if f.State.ErrorKind != feed.KindTimeout {
+		t.Errorf("kind %q (%s), want timeout", f.State.ErrorKind, f.State.LastError)
+	}
+}
+
+func gzipBomb(t *testing.T, n int) string {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>`))
+	chunk := bytes.Repeat([]byte("A"), 1<<16)
+	for written := 0; written < n; written += len(chunk) {
+		zw.Write(chunk)
+	}
+	zw.Close()
+	return b.String()
+}
+
+func TestBodyCap(t *testing.T) {
+	big := rssDoc(rssItem("a", "A", strings.Repeat("x", 200<<10)))
+	tests := []struct {
+		name  string
+		reply reply
+	}{
+		{"with content-length", reply{header: map[string]string{"Content-Length": "300000"}, body: big[:min(len(big), 300000)]}},
+		{"chunked", reply{body: big}},
+		{"gzip bomb", reply{header: map[string]string{"Content-Encoding": "gzip"}, body: gzipBomb(t, 64<<20)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fm := newFarm(t, map[string][]reply{"/feed": {tc.reply}})
+			e := newEnv(t, feed.Options{MaxBody: 100 << 10})
+			f := e.add(t, fm.url("/feed"))
+			_, f = e.poll(t, f.ID)
+			if f.State.ErrorKind != feed.KindTooLarge {
+				t.Errorf("kind %q (%s), want too_large", f.State.ErrorKind, f.State.LastError)
+			}
+		})
+	}
+}
+
+func TestGzipFeedDecoded(t *testing.T) {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(rssDoc(rssItem("g", "G", "zipped"))))
+	zw.Close()
+	fm := newFarm(t, map[string][]reply{"/feed": {{header: map[string]string{"Content-Encoding": "gzip"}, body: b.String(), check: wantHeader("Accept-Encoding", "gzip, deflate")}}})
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, fm.url("/feed"))
+	res, f := e.poll(t, f.ID)
+	if res.New != 1 {
+		t.Errorf("new: got %d, want 1 (%s)", res.New, f.State.LastError)
+	}
+}
+
+func TestUserAgent(t *testing.T) {
+	fm := newFarm(t, map[string][]reply{"/feed": {{body: rssDoc(), check: wantHeader("User-Agent", feed.DefaultUserAgent())}}})
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, fm.url("/feed"))
+	e.poll(t, f.ID)
+	if !strings.Contains(feed.DefaultUserAgent(), tidings.ProjectURL) {
+		t.Errorf("user agent %q lacks the project URL", feed.DefaultUserAgent())
+	}
+}
+
+func TestGuardRefusesBeforeAnyPacket(t *testing.T) {
+	fm := newFarm(t, map[string][]reply{
+		"/feed": {{body: rssDoc(rssItem("a", "A", "x"))}},
+		"/hop":  {{status: 302, header: map[string]string{"Location": "{base}/feed"}}},
+	})
+	// A name that resolves to a private address: refused before dialling,
+	// so nothing is sent anywhere (the resolver is the test's, not DNS).
+	resolve := func(_ context.Context, host string) ([]netip.Addr, error) {
+		switch host {
+		case "intranet.test":
+			return []netip.Addr{netip.MustParseAddr("10.1.2.3")}, nil
+		case "pi.lan":
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		}
+		return nil, &netErr{host}
+	}
+	port := fm.srv.URL[strings.LastIndexByte(fm.srv.URL, ':'):]
+	tests := []struct {
+		name      string
+		allow     []string
+		url       string
+		wantKind  string
+		wantConns int
+	}{
+		{"loopback refused by default", []string{}, fm.url("/feed"), feed.KindBlocked, 0},
+		{"private name refused", []string{}, "http://intranet.test" + port + "/feed", feed.KindBlocked, 0},
+		{"redirect to a refused address", []string{"pi.lan"}, "http://pi.lan" + port + "/hop", feed.KindBlocked, 1},
+		{"cidr allowlist opens", loopback, fm.url("/feed"), "", 1},
+		{"host allowlist opens", []string{"pi.lan"}, "http://pi.lan" + port + "/feed", "", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fm.connCount()
+			e := newEnv(t, feed.Options{AllowNetworks: tc.allow, Resolve: resolve})
+			f := e.add(t, tc.url)
+			_, f = e.poll(t, f.ID)
+			if f.State.ErrorKind != tc.wantKind {
+				t.Errorf("kind %q (%s), want %q", f.State.ErrorKind, f.State.LastError, tc.wantKind)
+			}
+			if tc.wantKind == feed.KindBlocked && !strings.Contains(f.State.LastError, "allow_networks") {
+				t.Errorf("error does not say how to allow it: %s", f.State.LastError)
+			}
+			if got := fm.connCount() - before; got != tc.wantConns {
+				t.Errorf("server saw %d connections, want %d", got, tc.wantConns)
+			}
+		})
+	}
+}
+
+type netErr struct{ host string }
+
+func (e *netErr) Error() string { return "no such host " + e.host }
+
+func TestItemEditedInPlaceAndRetention(t *testing.T) {
+	v1 := rssDoc(rssItem("a", "A", "first version"), rssItem("b", "B", "other"))
+	v2 := rssDoc(rssItem("a", "A (updated)", "second version"), rssItem("b", "B", "other"))
+	fm := newFarm(t, map[string][]reply{"/feed": {{body: v1}, {body: v2}, {body: v2 + " "}}})
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, fm.url("/feed"))
+	res, _ := e.poll(t, f.ID)
+	if res.New != 2 {
+		t.Fatalf("first poll new: got %d, want 2", res.New)
+	}
+	first := e.clock.Now()
+	e.clock.Add(time.Hour)
+	res, _ = e.poll(t, f.ID)
+	if res.New != 0 || res.Updated != 1 {
+		t.Fatalf("edit: got new=%d updated=%d, want 0 and 1", res.New, res.Updated)
+	}
+	items, err := e.db.FeedItems(f.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if !it.FirstSeen.Equal(first) {
+			t.Errorf("%s: first seen %v, want %v", it.Title, it.FirstSeen, first)
+		}
+		if it.Identity == "a" && !strings.Contains(it.Text, "second version") {
+			t.Errorf("edited item text %q", it.Text)
+		}
+	}
+	// Retention drops everything; a re-poll carrying the same items must
+	// not bring them back.
+	e.clock.Add(48 * time.Hour)
+	if n, err := e.db.Prune(e.clock.Now(), 0); err != nil || n != 2 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	res, _ = e.poll(t, f.ID)
+	if res.New != 0 {
+		t.Errorf("after retention: %d items resurrected", res.New)
+	}
+	if items, _ := e.db.FeedItems(f.ID, 0); len(items) != 0 {
+		t.Errorf("after retention: %d items stored, want 0", len(items))
+	}
+}
+
+func TestDuplicateGUIDsDegradeToLinks(t *testing.T) {
+	var items []string
+	for i := range 10 {
+		// Every item has the same GUID (a broken CMS), distinct links.
+		items = append(items, strings.Replace(rssItem("same", "T"+string(rune('a'+i)), "body"), "/p/same", "/p/"+string(rune('a'+i)), 1))
+	}
+	fm := newFarm(t, map[string][]reply{"/feed": {{body: rssDoc(items...)}}})
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, fm.url("/feed"))
+	res, f := e.poll(t, f.ID)
+	if res.New != 10 {
+		t.Errorf("new: got %d, want 10", res.New)
+	}
+	if f.State.IdentityMode != feed.IdentityLink {
+		t.Errorf("identity mode: got %q, want link", f.State.IdentityMode)
+	}
+}
+
+func TestPollDueByTimeAndSchedule(t *testing.T) {
+	fm := newFarm(t, map[string][]reply{
+		"/a": {{body: rssDoc(rssItem("a", "A", "x")), header: map[string]string{"Cache-Control": "max-age=7200"}}},
+		"/b": {{body: `<?xml version="1.0"?><rss version="2.0"><channel><title>B</title><link>{base}</link><description>d</description><ttl>600</ttl></channel></rss>`}},
+	})
+	e := newEnv(t, feed.Options{})
+	a := e.add(t, fm.url("/a"))
+	b := e.add(t, fm.url("/b"))
+	res, err := e.p.PollDue(t.Context())
+	if err != nil || res.Feeds != 2 {
+		t.Fatalf("poll due: %+v, %v", res, err)
+	}
+	a, _ = e.db.Feed(a.ID)
+	b, _ = e.db.Feed(b.ID)
+	now := e.clock.Now()
+	if d := a.State.NextCheck.Sub(now); d < 2*time.Hour || d > 2*time.Hour+30*time.Minute {
+		t.Errorf("max-age 7200: next check in %v, want 2h plus jitter", d)
+	}
+	if d := b.State.NextCheck.Sub(now); d < 10*time.Hour || d > 12*time.Hour+30*time.Minute {
+		t.Errorf("ttl 600: next check in %v, want 10h plus jitter", d)
+	}
+	res, _ = e.p.PollDue(t.Context())
+	if res.Feeds != 0 {
+		t.Errorf("nothing due yet, polled %d", res.Feeds)
+	}
+}
+
+func TestFullText(t *testing.T) {
+	article := `<html><head><title>Post</title></head><body><nav>menu</nav><article><h1>Post</h1>` +
+		strings.Repeat("<p>This is a long paragraph of the real article with plenty of words to read, so the extractor keeps it as content.</p>", 30) +
+		`<script>evil()</script></article><footer>foot</footer></body></html>`
+	fm := newFarm(t, map[string][]reply{
+		"/feed": {{body: rssDoc(rssItem("t", "Thin", "Just a teaser."), rssItem("m", "Missing", "Teaser two."))}},
+		"/p/t":  {{header: map[string]string{"Content-Type": "text/html; charset=utf-8"}, body: article}},
+		"/p/m":  {{status: 404}},
+	})
+	e := newEnv(t, feed.Options{FullText: tidings.FullTextAuto})
+	f := e.add(t, fm.url("/feed"))
+	res, _ := e.poll(t, f.ID)
+	if res.New != 2 {
+		t.Fatalf("new: got %d, want 2", res.New)
+	}
+	items, _ := e.db.FeedItems(f.ID, 0)
+	for _, it := range items {
+		switch it.Identity {
+		case "t":
+			if it.FullText != "extracted" || !strings.Contains(it.Text, "real article") || strings.Contains(it.Content, "evil") {
+				t.Errorf("thin item: full_text %q, text %.60q", it.FullText, it.Text)
+			}
+		case "m":
+			if !strings.HasPrefix(it.FullText, "failed:") || it.Text != "Teaser two." {
+				t.Errorf("failed extraction: full_text %q, text %q", it.FullText, it.Text)
+			}
+		}
+	}
+	// Known items are not fetched again.
+	e.clock.Add(time.Hour)
+	e.poll(t, f.ID)
+	if n := fm.hitCount("/p/t"); n != 1 {
+		t.Errorf("article fetched %d times, want 1", n)
+	}
+}
+
+func TestPerHostLimit(t *testing.T) {
+	var mu sync.Mutex
+	cur, peak := 0, 0
+	track := func(t *testing.T, r *http.Request) {
+		mu.Lock()
+		cur++
+		peak = max(peak, cur)
+		mu.Unlock()
+	}
+	routes := map[string][]reply{}
+	for i := range 8 {
+		routes[fmt.Sprintf("/f%d", i)] = []reply{{delay: 30 * time.Millisecond, body: rssDoc(rssItem(fmt.Sprint(i), "T", "b")), check: track}}
+	}
+	fm := newFarm(t, routes)
+	fm.mu.Lock()
+	fm.after = func() {
+		mu.Lock()
+		cur--
+		mu.Unlock()
+	}
+	fm.mu.Unlock()
+	e := newEnv(t, feed.Options{Workers: 8, PerHost: 2})
+	var feeds []tidings.Feed
+	for i := range 8 {
+		feeds = append(feeds, e.add(t, fm.url(fmt.Sprintf("/f%d", i))))
+	}
+	res, err := e.p.PollFeeds(t.Context(), feeds, nil)
+	if err != nil || res.Feeds != 8 || res.New != 8 {
+		t.Fatalf("poll: %+v, %v", res, err)
+	}
+	if peak > 2 {
+		t.Errorf("peak concurrent requests to one host: got %d, want at most 2", peak)
+	}
+}

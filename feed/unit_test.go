@@ -1,0 +1,285 @@
+package feed
+
+import (
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings/tidings"
+)
+
+func TestParseDate(t *testing.T) {
+	utc := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		in   string
+		want string // RFC 3339 UTC; "" = not parseable
+	}{
+		{"Mon, 02 Jan 2006 15:04:05 +0000", "2006-01-02T15:04:05Z"},
+		{"Mon, 02 Jan 2006 15:04:05 GMT", "2006-01-02T15:04:05Z"},
+		{"Mon, 02 Jan 2006 15:04:05 MET", "2006-01-02T14:04:05Z"},
+		{"Mon, 02 Jun 2006 15:04:05 MEST", "2006-06-02T13:04:05Z"},
+		{"Tue, 02 Dec 2025 10:00:00 GMT-01:01", "2025-12-02T11:01:00Z"},
+		{"January 24, 2025 3:04 PM ET", "2025-01-24T20:04:00Z"},
+		{"2025-12-01", "2025-12-01T00:00:00Z"},
+		{"2025-11", "2025-11-01T00:00:00Z"},
+		{"2025", "2025-01-01T00:00:00Z"},
+		{"2025-12-01T10:00+02:00", "2025-12-01T08:00:00Z"},
+		{"2025-12-01 10:00:00", "2025-12-01T10:00:00Z"},
+		{"20251130T101500Z", "2025-11-30T10:15:00Z"},
+		{"20251130", "2025-11-30T00:00:00Z"},
+		{"2025-12-01T10:00:00.123456Z", "2025-12-01T10:00:00.123456Z"},
+		{"Mi, 03 Dez 2025 10:00:00 +0100", "2025-12-03T09:00:00Z"},
+		{"29 novembre 2025 08:30 +0100", "2025-11-29T07:30:00Z"},
+		{"3 de marzo de 2025", ""},
+		{"2 mars 2025 12:00 CET", "2025-03-02T11:00:00Z"},
+		{"Sun, 1 Jun 25 12:00:00 EDT", "2025-06-01T16:00:00Z"},
+		{"31 Feb 2025", ""},
+		{"not a date", ""},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, ok := ParseDate(tc.in)
+			if tc.want == "" {
+				if ok {
+					t.Errorf("got %v, want no date", got)
+				}
+				return
+			}
+			if !ok || !got.Equal(utc(tc.want)) {
+				t.Errorf("got %v (ok=%v), want %s", got.UTC(), ok, tc.want)
+			}
+		})
+	}
+}
+
+func TestGuardAddresses(t *testing.T) {
+	g, err := newGuard(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ip   string
+		want bool
+	}{
+		{"127.0.0.1", false}, {"::1", false}, {"10.0.0.1", false}, {"172.16.5.4", false},
+		{"192.168.1.10", false}, {"169.254.169.254", false}, {"100.64.0.1", false},
+		{"0.0.0.0", false}, {"::", false}, {"224.0.0.1", false}, {"ff02::1", false},
+		{"fd00::1", false}, {"fe80::1", false}, {"::ffff:127.0.0.1", false}, {"::ffff:10.0.0.1", false},
+		{"255.255.255.255", false},
+		{"93.184.216.34", true}, {"2606:2800:220:1:248:1893:25c8:1946", true}, {"1.1.1.1", true},
+	}
+	for _, tc := range tests {
+		if got := g.allowed("", netip.MustParseAddr(tc.ip)); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.ip, got, tc.want)
+		}
+	}
+	lan, err := newGuard([]string{"192.168.1.0/24", "rss-bridge.lan", "10.9.9.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		host, ip string
+		want     bool
+	}{
+		{"", "192.168.1.20", true}, {"", "192.168.2.20", false}, {"rss-bridge.lan", "10.0.0.7", true},
+		{"other.lan", "10.0.0.7", false}, {"", "10.9.9.9", true},
+	} {
+		if got := lan.allowed(tc.host, netip.MustParseAddr(tc.ip)); got != tc.want {
+			t.Errorf("allowlist %s/%s: got %v, want %v", tc.host, tc.ip, got, tc.want)
+		}
+	}
+	if _, err := newGuard([]string{"10.0.0.0/99"}); err == nil {
+		t.Error("bad CIDR accepted")
+	}
+}
+
+func TestSanitize(t *testing.T) {
+	z := newSanitizer()
+	base, _ := url.Parse("https://example.org/blog/post/")
+	tests := []struct {
+		name, in      string
+		want, wantNot []string
+		wantText      string
+	}{
+		{name: "script", in: `<p>a<script>alert(1)</script>b</p>`, wantNot: []string{"script", "alert"}, wantText: "ab"},
+		{name: "handlers and style", in: `<p onclick="x()" style="color:red">t</p><img src="a.png" onerror="y()">`, want: []string{`src="https://example.org/blog/post/a.png"`}, wantNot: []string{"onclick", "onerror", "style"}},
+		{name: "javascript url", in: `<a href="javascript:alert(1)">x</a><a href="JaVaScRiPt:alert(1)">y</a>`, wantNot: []string{"javascript", "JaVaScRiPt"}},
+		{name: "data urls", in: `<a href="data:text/html,<script>1</script>">x</a><img src="data:image/png;base64,iVBORw0KGgo=">`, want: []string{`src="data:image/png;base64,iVBORw0KGgo="`}, wantNot: []string{"data:text"}},
+		{name: "forms", in: `<form action="/x"><input name="p"><button>go</button></form>`, wantNot: []string{"<form", "<input"}},
+		{name: "iframes", in: `<iframe src="https://www.youtube-nocookie.com/embed/x"></iframe><iframe src="https://evil.example/"></iframe><iframe src="http://player.vimeo.com/video/1"></iframe>`, want: []string{"youtube-nocookie.com/embed/x", "sandbox="}, wantNot: []string{"evil.example", "vimeo"}},
+		{name: "pixels", in: `<img src="/t.gif" width="1" height="1"><img src="x.png" style="width:1px;height:1px"><img src="k.png" width="640">`, want: []string{"k.png"}, wantNot: []string{"t.gif", "x.png"}},
+		{name: "links", in: `<a href="../other/">o</a>`, want: []string{`href="https://example.org/blog/other/"`, "noopener", "noreferrer"}},
+		{name: "text paragraphs", in: `<h2>Title</h2><p>One <b>bold</b> word.</p><ul><li>a</li><li>b</li></ul>`, wantText: "Title\n\nOne bold word.\n\na\n\nb"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := z.clean(tc.in, base)
+			for _, w := range tc.want {
+				if !strings.Contains(got.HTML, w) {
+					t.Errorf("got %s, want it to contain %q", got.HTML, w)
+				}
+			}
+			for _, w := range tc.wantNot {
+				if strings.Contains(got.HTML, w) {
+					t.Errorf("got %s, want no %q", got.HTML, w)
+				}
+			}
+			if tc.wantText != "" && got.Text != tc.wantText {
+				t.Errorf("text: got %q, want %q", got.Text, tc.wantText)
+			}
+		})
+	}
+	if got := plainText(`Fish &amp; <i>Chips</i> <script>x</script>`); got != "Fish & Chips" {
+		t.Errorf("plain title: got %q", got)
+	}
+}
+
+func TestStripTracking(t *testing.T) {
+	tests := map[string]string{
+		"https://a.example/p?utm_source=rss&utm_medium=feed":                         "https://a.example/p",
+		"https://a.example/p?id=3&fbclid=abc&UTM_Campaign=x&gclid=1#top":             "https://a.example/p?id=3#top",
+		"https://a.example/p?mc_eid=1&mc_cid=2&igshid=3&_hsenc=4&ref_src=5&keep=yes": "https://a.example/p?keep=yes",
+		"https://a.example/p?q=a%20b":                                                "https://a.example/p?q=a%20b",
+	}
+	for in, want := range tests {
+		if got := stripTracking(in); got != want {
+			t.Errorf("%s: got %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	opts, _ := Options{}.withDefaults()
+	s := newScheduler(opts)
+	s.jitter = func(int64) int64 { return 0 }
+	now := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC) // a Monday
+	feedWith := func(st tidings.FeedState, iv time.Duration) tidings.Feed {
+		return tidings.Feed{Interval: iv, State: st}
+	}
+	tests := []struct {
+		name string
+		f    tidings.Feed
+		h    hints
+		want time.Duration
+	}{
+		{"default base", feedWith(tidings.FeedState{}, 0), hints{}, time.Hour},
+		{"ttl wins", feedWith(tidings.FeedState{BaseInterval: time.Hour}, 0), hints{ttl: 3 * time.Hour}, 3 * time.Hour},
+		{"max-age wins", feedWith(tidings.FeedState{BaseInterval: time.Hour}, 0), hints{cache: 5 * time.Hour}, 5 * time.Hour},
+		{"clamped to min", feedWith(tidings.FeedState{BaseInterval: time.Minute}, 0), hints{}, 15 * time.Minute},
+		{"clamped to max", feedWith(tidings.FeedState{BaseInterval: time.Hour}, 0), hints{period: 7 * 24 * time.Hour}, 24 * time.Hour},
+		{"config interval overrides", feedWith(tidings.FeedState{BaseInterval: time.Hour}, 5*time.Minute), hints{ttl: 3 * time.Hour}, 5 * time.Minute},
+		{"skip hours", feedWith(tidings.FeedState{BaseInterval: time.Hour, SkipHours: []int{13, 14}}, 0), hints{}, 3 * time.Hour},
+		{"skip days", feedWith(tidings.FeedState{BaseInterval: time.Hour, SkipDays: []string{"Monday"}}, 0), hints{}, 12 * time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := s.next(tc.f, tc.h, now).Sub(now); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Adaptive base: busy feeds sooner, dormant ones up to the max.
+	var busy, dormant tidings.FeedState
+	var bd, dd []time.Time
+	for i := range 20 {
+		bd = append(bd, now.Add(-time.Duration(i)*15*time.Minute))
+		dd = append(dd, now.Add(-time.Duration(i+30)*24*time.Hour*3))
+	}
+	s.adaptBase(&busy, bd, now)
+	s.adaptBase(&dormant, dd, now)
+	if busy.BaseInterval != 15*time.Minute || dormant.BaseInterval != 24*time.Hour {
+		t.Errorf("adaptive base: busy %v (%.1f/day), dormant %v; want 15m and 24h", busy.BaseInterval, busy.ItemsPerDay, dormant.BaseInterval)
+	}
+	// Backoff: capped and never zero.
+	for n := 1; n < 40; n++ {
+		d := s.backoff(n, 0, now).Sub(now)
+		if d <= 0 || d > opts.MaxBackoff {
+			t.Fatalf("backoff after %d errors: %v", n, d)
+		}
+	}
+	if d := s.backoff(1, 6*time.Hour, now).Sub(now); d != 6*time.Hour {
+		t.Errorf("retry-after: got %v, want 6h", d)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"120": 2 * time.Minute, "Mon, 05 Jan 2026 13:00:00 GMT": time.Hour, "": 0, "soon": 0, "-5": 0,
+		"Mon, 05 Jan 2026 11:00:00 GMT": 0,
+	} {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("%q: got %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestCharsets(t *testing.T) {
+	tests := []struct {
+		file, wantTitle, wantWarn string
+	}{
+		{"lying_charset.xml", "Café “news”", "charset fixed"},
+		{"utf16_bom.xml", "日本語ブログ", "UTF-16LE"},
+		{"declared_latin1_is_utf8.xml", "Grüße", "bytes are UTF-8"},
+		{"invalid_utf8.xml", "Broken été", "invalid UTF-8"},
+		{"rss091.xml", "Old School Weblog", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pf, err := parseFeed(b, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pf.Title != tc.wantTitle {
+				t.Errorf("title: got %q, want %q", pf.Title, tc.wantTitle)
+			}
+			w := strings.Join(pf.Warnings, "; ")
+			if tc.wantWarn != "" && !strings.Contains(w, tc.wantWarn) {
+				t.Errorf("warnings %q lack %q", w, tc.wantWarn)
+			}
+		})
+	}
+	// The HTTP charset is used when the document does not declare one.
+	doc := []byte("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>K\xf8benhavn</title></channel></rss>")
+	pf, err := parseFeed(doc, "application/rss+xml; charset=ISO-8859-1")
+	if err != nil || pf.Title != "København" {
+		t.Errorf("http charset: got %q, %v", pf.Title, err)
+	}
+}
+
+func TestAtomRawIDsAndXMLBase(t *testing.T) {
+	b, _ := os.ReadFile("testdata/atom_xmlbase.xml")
+	pf, err := parseFeed(b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nr := normalize(pf, 1, "", "https://notes.example.com/feed.xml", time.Now())
+	want := []struct{ identity, url string }{
+		{"Correct Value", "https://notes.example.com/blog/posts/2025/correct-value.html"},
+		{"HTTP://Notes.Example.com/Blog/Posts/Upper", "https://notes.example.com/absolute-path/upper"},
+		{"urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a", "https://elsewhere.example.net/x?id=7"},
+	}
+	if len(nr.items) != len(want) {
+		t.Fatalf("got %d items, want %d", len(nr.items), len(want))
+	}
+	for i, w := range want {
+		if nr.items[i].item.Identity != w.identity || nr.items[i].item.URL != w.url {
+			t.Errorf("item %d: got %q %q, want %q %q", i, nr.items[i].item.Identity, nr.items[i].item.URL, w.identity, w.url)
+		}
+	}
+}
