@@ -61,7 +61,7 @@ func TestLongArticleKeepsLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSummary(t, s)
-	if len(s.KeyPoints) != 10 {
-		t.Errorf("got %d key points, want 10", len(s.KeyPoints))
+	if len(s.KeyPoints) != kpMaxPoints {
+		t.Errorf("got %d key points, want %d", len(s.KeyPoints), kpMaxPoints)
 	}
 }

@@ -18,7 +18,8 @@ type sentence struct {
 	index   int // index among all sentences
 	list    bool
 	heading bool
-	words   int // word count
+	words   int     // word count
+	terms   []int32 // content term ids in text order
 	vec     vector
 	// Cues computed once: voice, facts.
 	firstPerson, secondPerson, digits bool
@@ -65,6 +66,7 @@ type document struct {
 	isf       []float64
 	words     int
 	proseBlks int
+	prose     int // prose sentences
 }
 
 // parse splits the text and builds the term vectors (sentences are the
@@ -114,9 +116,11 @@ func parse(text string) *document {
 				ids = append(ids, id)
 			}
 			terms = append(terms, ids)
+			st.terms = ids
 			d.sents = append(d.sents, st)
 		}
 	}
+	d.prose = pos
 	n := float64(len(d.sents))
 	d.isf = make([]float64, len(df))
 	for i, c := range df {

@@ -62,7 +62,7 @@ func NewExtractive(glossary map[string]string) *Extractive {
 	}
 	// The id changes with the method version and the glossary, so a cache
 	// keyed by it never serves a summary made under other rules.
-	return &Extractive{glossary: g, id: "extractive/1/" + hex.EncodeToString(h.Sum(nil)[:6])}
+	return &Extractive{glossary: g, id: "extractive/2/" + hex.EncodeToString(h.Sum(nil)[:6])}
 }
 
 // EngineID identifies the engine and its configuration for cache keys.
@@ -81,7 +81,7 @@ func (e *Extractive) Summarize(ctx context.Context, title, text string) (tidings
 	}
 	sc := d.score(title)
 	s.TLDR = d.tldr(sc, title)
-	s.KeyPoints = d.keyPoints(sc, s.TLDR)
+	s.KeyPoints = d.keyPoints(sc, title, s.TLDR)
 	s.Glossary = glossary(d, e.glossary)
 	return s, nil
 }
@@ -245,104 +245,6 @@ func firstPerson(s string) bool {
 func firstWord(s string) string {
 	w := nextWord(s)
 	return w
-}
-
-// keyPoints picks 3–10 sentences (more for longer articles) by combined
-// score with maximal marginal relevance against each other and the TL;DR,
-// then returns them in article order. Short articles get none.
-func (d *document) keyPoints(sc scores, tldr string) []string {
-	if d.proseBlks+countLists(d) < 4 || d.words < 180 {
-		return nil
-	}
-	k := 3 + d.words/120 // the reference digest runs 5–12 bullets for long reads
-	k = max(3, min(10, k))
-	type cand struct {
-		i     int
-		score float64
-	}
-	var cs []cand
-	for _, i := range sc.cand {
-		s := d.sents[i]
-		t := strings.TrimSpace(s.text)
-		if s.words < 6 || strings.HasSuffix(t, "?") || strings.HasSuffix(t, ":") {
-			continue // questions and list introductions are not points
-		}
-		v := 0.45*sc.rank[i] + 0.35*sc.central[i] + 0.1*sc.title[i]
-		// Points are facts: numbers and names make a sentence worth a bullet.
-		if s.digits {
-			v += 0.12
-		}
-		v += 0.03 * math.Min(float64(s.actors), 3)
-		if s.words > 50 {
-			v -= 0.1
-		}
-		// Bullets state facts about the article; the author's voice, the
-		// reader's and dangling pronouns read badly out of context.
-		if s.firstPerson {
-			v -= 0.06
-		}
-		if s.secondPerson {
-			v -= 0.06
-		}
-		if startsWithPronoun(t) {
-			v -= 0.08
-		}
-		cs = append(cs, cand{i, v})
-	}
-	tv := d.query(tldr)
-	const lambda = 0.7
-	var picked []int
-	used := make([]bool, len(cs))
-	perSection := map[int]int{}
-	// red[ci] is the candidate's highest similarity to what is already said
-	// (the TL;DR and the points picked so far), updated after each pick.
-	// A bullet may expand on the TL;DR's fact (half weight), but never repeat
-	// the TL;DR itself.
-	red := make([]float64, len(cs))
-	for ci, c := range cs {
-		t := d.sents[c.i].vec.cos(tv)
-		red[ci] = 0.5 * t
-		if t > 0.8 {
-			used[ci] = true
-		}
-	}
-	for len(picked) < k {
-		best, bestV := -1, math.Inf(-1)
-		for ci, c := range cs {
-			if used[ci] {
-				continue
-			}
-			red := red[ci]
-			if red > 0.6 { // near-duplicate of something already said
-				continue
-			}
-			// Spread the points over the article's sections.
-			v := lambda*c.score - (1-lambda)*red - 0.06*float64(perSection[d.sents[c.i].section])
-			if v > bestV {
-				best, bestV = ci, v
-			}
-		}
-		if best < 0 {
-			break
-		}
-		used[best] = true
-		picked = append(picked, cs[best].i)
-		perSection[d.sents[cs[best].i].section]++
-		pv := d.sents[cs[best].i].vec
-		for ci, c := range cs {
-			if !used[ci] {
-				red[ci] = math.Max(red[ci], d.sents[c.i].vec.cos(pv))
-			}
-		}
-	}
-	sort.Ints(picked)
-	out := make([]string, 0, len(picked))
-	for _, i := range picked {
-		if p := tersePoint(d.sents[i].text); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func countLists(d *document) int {

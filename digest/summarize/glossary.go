@@ -37,6 +37,7 @@ func glossary(d *document, user map[string]string) []tidings.Term {
 		off := s.index * sentStride
 		cands = append(cands, acronymDefs(s.text, off)...)
 		cands = append(cands, definingSentence(s.text, off, freq)...)
+		cands = append(cands, extraDefs(s.text, off, freq)...)
 	}
 	cands = append(cands, userTerms(d, user)...)
 	// Definitions from sentences enrich the acronym entries they explain.

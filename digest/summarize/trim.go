@@ -70,17 +70,16 @@ func leadIns() []string {
 		"well", "anyway", "again", "plus", "as a result", "for example",
 		"for instance", "on top of that", "to be fair", "honestly", "in the end",
 		"the short version", "the bottom line", "bottom line", "tl;dr", "tldr",
-		"the upshot", "in a nutshell", "long story short", "put simply",
+		"the upshot", "in a nutshell", "long story short", "put simply", "instead",
 	}
 }
 
 // dropLeadIn removes a leading discourse marker and its comma.
 func dropLeadIn(s string) string {
 	for {
-		ls := strings.ToLower(s)
 		cut := false
 		for _, w := range leadIns() {
-			if !strings.HasPrefix(ls, w) {
+			if len(s) < len(w) || !strings.EqualFold(s[:len(w)], w) {
 				continue
 			}
 			rest := s[len(w):]
