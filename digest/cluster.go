@@ -21,7 +21,7 @@ import (
 //   - both have at least minSimWords words of text and the 128-bit SimHashes
 //     of their word 3-shingles differ in at most simThreshold (28) bits, or
 //     in at most simLoose (40) bits and their MinHash sketches estimate that
-//     at least minJaccard (40%) of their shingles are shared.
+//     at least minJaccard (50%) of their shingles are shared.
 //
 // Why these numbers: measured with TestSimHashSeparation on the
 // hand-written fixtures of testdata/stories.json, same-story pairs (wire
@@ -34,20 +34,41 @@ import (
 // generated copies (TestGeneratedClusters) 1–4% scattered word edits land
 // at 0–30 bits, and a rewritten lead plus an added paragraph on a short
 // text at up to ~40 bits, still with a Jaccard of 0.5–0.8: the MinHash
-// confirmation catches those; 0.4 leaves ~4 standard deviations of the
-// 64-bin estimate to the 0.14 of the closest different stories. For unrelated texts the distance is
-// Binomial(128, ½): P(d ≤ 28) = 5.5e-11, so a 10,000-item window (5e7 pairs)
+// confirmation catches those; 0.5 leaves ~8 standard deviations of the
+// 64-bin estimate to the 0.14 of the closest different stories, and stays
+// above the 0.47 of two template texts (one sentence frame repeated with a
+// different topic, as in cmd/tidings' end-to-end test). For unrelated
+// texts the distance is Binomial(128, ½): P(d ≤ 28) = 5.5e-11, so a 10,000-item window (5e7 pairs)
 // expects 0.003 chance merges by SimHash alone; at 32 it would be 0.3 and at
 // 36 about 20, which is why the SimHash threshold stays at 28 and the looser
 // band needs the Jaccard confirmation. With a 64-bit SimHash the fixtures
 // separated at only 11 vs 22 bits, too narrow.
+//
+// Two more guards keep recurring posts apart (measured with
+// TestRecurringPostsStayApart on realistic podcast, newsletter and release
+// feeds): a title or text match needs the two items published within
+// maxCopyGap of each other — wire copies, syndication and aggregator posts
+// follow the original within hours or days, while a newsletter's weekly
+// issues or a blog's back catalogue (all first seen at once when the feed is
+// new) share boilerplate across weeks; and two items of the same feed merge
+// by text only with an estimated Jaccard of at least sameFeedJaccard (0.85),
+// because one feed's episodes or issues share a long footer or template:
+// podcast episodes with a ~40-word description above a ~170-word footer
+// measured 23–36 bits apart with a Jaccard of 0.63–0.66, and release notes
+// written from one template 30 bits and 0.57–0.63 — all of which the
+// cross-feed rule would merge — while an episode re-published under a new
+// id with a few words edited measured 8 bits and 0.93. Without the time
+// guard another feed's copy of this month's release notes chains last
+// month's into the story (30 bits, 0.6).
 const (
-	simThreshold  = 28
-	simLoose      = 40  // up to here a pair merges when the MinHash sketches confirm it
-	minJaccard    = 0.5 // estimated share of shared shingles that confirms a pair
-	simMaxWords   = 600 // only the start of a text is fingerprinted: duplicates agree there, and it bounds the cost
-	minSimWords   = 40  // below it a fingerprint says little (aggregator blurbs)
-	minTitleWords = 4
+	simThreshold    = 28
+	simLoose        = 40               // up to here a pair merges when the MinHash sketches confirm it
+	minJaccard      = 0.5              // estimated share of shared shingles that confirms a pair
+	sameFeedJaccard = 0.85             // the same, for two items of one feed
+	maxCopyGap      = 7 * 24 * 60 * 60 // seconds between the publication of copies of one story
+	simMaxWords     = 600              // only the start of a text is fingerprinted: duplicates agree there, and it bounds the cost
+	minSimWords     = 40               // below it a fingerprint says little (aggregator blurbs)
+	minTitleWords   = 4
 )
 
 // simTables is the number of LSH tables (see simKey): comparing only items
@@ -58,6 +79,8 @@ const simTables = 32
 type fingerprint struct {
 	url   string
 	title string
+	feed  uint64 // the item's feed: copies within one feed need more proof
+	when  int64  // unix seconds of storyTime: copies of a story appear within days
 	textPrint
 }
 
@@ -70,7 +93,8 @@ type textPrint struct {
 }
 
 func fingerprintOf(it *tidings.Item, f *tidings.Feed, text string) fingerprint {
-	fp := fingerprint{url: canonicalURL(it.URL), title: normalizeTitle(it.Title, f, it.URL)}
+	fp := fingerprint{url: canonicalURL(it.URL), title: normalizeTitle(it.Title, f, it.URL),
+		feed: it.FeedID, when: storyTime(it).Unix()}
 	if len(strings.Fields(fp.title)) < minTitleWords {
 		fp.title = ""
 	}
@@ -142,7 +166,7 @@ func canonicalURL(raw string) string {
 // site name ("… | Acme Blog", "… - Acme Engineering" when the words belong
 // to the feed's title or the URL's host, "… (acme.com)").
 func normalizeTitle(title string, f *tidings.Feed, link string) string {
-	t := strings.TrimSpace(title)
+	t := stripUpdateMarks(strings.TrimSpace(title))
 	// "(example.com)" as aggregators append it.
 	if strings.HasSuffix(t, ")") {
 		if i := strings.LastIndex(t, " ("); i > 0 {
@@ -182,6 +206,44 @@ func normalizeTitle(title string, f *tidings.Feed, link string) string {
 		}
 	}
 	return words(t)
+}
+
+// stripUpdateMarks removes what wire services and news sites add to the
+// title of a revised or flagged copy of a story: "UPDATE 2-…", "Updated:
+// …", "EXCLUSIVE-…", "Breaking: …" in front and "(Updated)", "(update 3)",
+// "[Updated]" at the end.
+func stripUpdateMarks(t string) string {
+	for {
+		lt := strings.ToLower(t)
+		cut := 0
+		for _, p := range []string{"update", "updated", "exclusive", "breaking", "breaking news", "corrected", "refile"} {
+			if !strings.HasPrefix(lt, p) {
+				continue
+			}
+			rest := strings.TrimLeft(lt[len(p):], " 0123456789")
+			dated := len(rest) > 1 && rest[0] == '-' && '0' <= rest[1] && rest[1] <= '9' // "Update 2026-11-25 …"
+			if len(rest) > 0 && (rest[0] == '-' || rest[0] == ':') && !dated {
+				cut = len(t) - len(rest) + 1
+				break
+			}
+		}
+		if cut == 0 && (strings.HasSuffix(t, ")") || strings.HasSuffix(t, "]")) {
+			if i := strings.LastIndexAny(t, "(["); i > 0 {
+				inner := strings.Trim(strings.ToLower(t[i+1:len(t)-1]), " 0123456789")
+				if inner == "update" || inner == "updated" {
+					cut = -i
+				}
+			}
+		}
+		switch {
+		case cut > 0 && len(strings.TrimSpace(t[cut:])) > 0:
+			t = strings.TrimSpace(t[cut:])
+		case cut < 0:
+			t = strings.TrimSpace(t[:-cut])
+		default:
+			return t
+		}
+	}
 }
 
 // words lower-cases s, drops apostrophes and turns every other
@@ -409,10 +471,10 @@ func clusterItems(fps []fingerprint) unionFind {
 			}
 		}
 		if fp.title != "" {
-			if j, ok := byTitle[fp.title]; ok {
-				u.union(i, j)
-			} else {
+			if j, ok := byTitle[fp.title]; !ok {
 				byTitle[fp.title] = i
+			} else if closeInTime(&fps[i], &fps[j]) {
+				u.union(i, j)
 			}
 		}
 	}
@@ -448,7 +510,7 @@ func clusterItems(fps []fingerprint) unionFind {
 			for x := range members {
 				for y := x + 1; y < len(members); y++ {
 					i, j := int(members[x]), int(members[y])
-					if u.find(i) != u.find(j) && sameText(&fps[i].textPrint, &fps[j].textPrint) {
+					if u.find(i) != u.find(j) && sameStory(&fps[i], &fps[j]) {
 						u.union(i, j)
 					}
 				}
@@ -456,6 +518,22 @@ func clusterItems(fps []fingerprint) unionFind {
 		}
 	}
 	return u
+}
+
+// sameStory decides whether two items whose URLs differ tell the same
+// story by their text (see the guards above the constants).
+func sameStory(a, b *fingerprint) bool {
+	if !closeInTime(a, b) || !sameText(&a.textPrint, &b.textPrint) {
+		return false
+	}
+	return a.feed != b.feed || a.mins.jaccard(&b.mins) >= sameFeedJaccard
+}
+
+// closeInTime reports whether two items were published close enough to be
+// copies of one story.
+func closeInTime(a, b *fingerprint) bool {
+	d := a.when - b.when
+	return -maxCopyGap <= d && d <= maxCopyGap
 }
 
 // sameText decides whether two fingerprinted texts tell the same story:

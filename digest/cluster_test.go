@@ -189,6 +189,17 @@ func TestNormalizeTitle(t *testing.T) {
 		{"Go 1.26 is out — what's new", nil, "https://go.dev/blog/go1.26", "go 1 26 is out whats new"},
 		{"Rust 2026 - the year ahead", &tidings.Feed{Title: "Rust Blog"}, "", "rust 2026 the year ahead"},
 		{"Kubernetes: the hard parts – InfoQ", nil, "https://www.infoq.com/articles/k8s", "kubernetes the hard parts"},
+		// marks of revised or flagged wire copies
+		{"UPDATE 2-Nimbus quarterly revenue hits record", nil, "", "nimbus quarterly revenue hits record"},
+		{"Elephantly raises $50M for serverless Postgres (update 3)", nil, "", "elephantly raises 50m for serverless postgres"},
+		{"Updated: Airline grounds flights after outage", nil, "", "airline grounds flights after outage"},
+		{"EXCLUSIVE-Chipmaker weighs sale of its modem unit [Updated]", nil, "", "chipmaker weighs sale of its modem unit"},
+		{"Breaking: city council approves fiber network", nil, "", "city council approves fiber network"},
+		{"Update on the migration plan", nil, "", "update on the migration plan"},
+		{"Breaking changes in Go 1.26", nil, "", "breaking changes in go 1 26"},
+		{"Update:", nil, "", "update"},
+		{"Update 2026-11-25 of the status page", nil, "", "update 2026 11 25 of the status page"},
+		{"(Updated)", nil, "", "updated"},
 	}
 	for _, tc := range tests {
 		if got := normalizeTitle(tc.title, tc.feed, tc.link); got != tc.want {
@@ -236,6 +247,22 @@ func FuzzSimHash(f *testing.F) {
 		}
 		if a.words >= minSimWords && a.mins.jaccard(&b.mins) != 1 {
 			t.Errorf("a text's sketch differs from itself")
+		}
+	})
+}
+
+func FuzzNormalizeTitle(f *testing.F) {
+	fx := loadFixture(f)
+	for _, it := range fx.Items {
+		f.Add(it.Title)
+	}
+	for _, s := range []string{"UPDATE 2-x (update 3)", "Update:", "(Updated)", "[update]", "breaking news: update 1- y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, title string) {
+		got := normalizeTitle(title, nil, "")
+		if got != words(got) {
+			t.Errorf("normalizeTitle(%q) = %q, not normalized", title, got)
 		}
 	})
 }

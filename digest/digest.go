@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/tidings/tidings"
@@ -80,11 +81,17 @@ func (d Definition) Validate() error {
 // Input is what the caller read from the store for one edition.
 type Input struct {
 	// Items first seen in [From, To); the store queries by first-seen time
-	// so that backdated items are not missed. Items outside are ignored.
+	// so that backdated items are not missed. Items outside are ignored,
+	// except those in Exclude: the caller should add the items of the
+	// digest's recent editions (say, of the last week), so that a copy of a
+	// published story first seen now (an aggregator linking to yesterday's
+	// article, a late wire copy) is recognized and dropped, not published
+	// again.
 	Items []tidings.Item
 	// Feeds gives titles, sections, weights and publishing rates.
 	Feeds []tidings.Feed
-	// Exclude holds the ids of items already in an edition of this digest.
+	// Exclude holds the ids of items already in an edition of this digest:
+	// they are never candidates, and their copies are dropped.
 	Exclude map[string]bool
 	// From, To is the window; Slot the schedule slot the edition is for.
 	From, To, Slot time.Time
@@ -159,6 +166,11 @@ func (b *Builder) Build(ctx context.Context, def Definition, in Input) (tidings.
 		Quiet:       quiet,
 		Sections:    group(def, selected, entries),
 	}
+	if quiet {
+		// Publish and mail show the description in every format; without
+		// this a reader cannot tell a quiet edition from a broken one.
+		ed.Description = strings.TrimSpace(def.Description + " " + quietNote(len(entries)))
+	}
 	b.logger().Debug("edition built", "digest", def.Name, "candidates", plan.Candidates,
 		"stories", len(plan.Stories), "dropped", len(plan.Dropped), "items", len(entries), "quiet", quiet)
 	return ed, nil
@@ -169,6 +181,17 @@ func (b *Builder) logger() *slog.Logger {
 		return b.Log
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// quietNote says why a quiet edition is short.
+func quietNote(n int) string {
+	switch n {
+	case 0:
+		return "A quiet period: no new stories since the last edition."
+	case 1:
+		return "A quiet period: one new story since the last edition."
+	}
+	return fmt.Sprintf("A quiet period: only %d new stories since the last edition.", n)
 }
 
 // editionTitle is the digest's title and the slot's date in its time zone:

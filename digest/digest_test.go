@@ -135,15 +135,16 @@ func TestBuildMinItems(t *testing.T) {
 		quiet     string
 		wantErr   error
 		wantQuiet bool
+		wantDesc  string
 	}{
-		{"skip by default", "", ErrTooFew, false},
-		{"skip", QuietSkip, ErrTooFew, false},
-		{"publish a quiet edition", QuietPublish, nil, true},
+		{"skip by default", "", ErrTooFew, false, ""},
+		{"skip", QuietSkip, ErrTooFew, false, ""},
+		{"publish a quiet edition", QuietPublish, nil, true, "Weekend reading. A quiet period: only 2 new stories since the last edition."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &Builder{Summarizer: &fakeSummarizer{}, Now: fixedNow}
-			ed, err := b.Build(context.Background(), Definition{Name: "daily", MinItems: 3, Quiet: tc.quiet}, few)
+			ed, err := b.Build(context.Background(), Definition{Name: "daily", Description: "Weekend reading.", MinItems: 3, Quiet: tc.quiet}, few)
 			if tc.wantErr != nil && err != nil && !strings.Contains(err.Error(), "2 of min_items 3") {
 				t.Errorf("got error %q, want it to say how many stories there were", err)
 			}
@@ -152,6 +153,9 @@ func TestBuildMinItems(t *testing.T) {
 			}
 			if err == nil && (ed.Quiet != tc.wantQuiet || ed.Count() != 2) {
 				t.Errorf("got quiet %v with %d entries, want quiet %v with 2", ed.Quiet, ed.Count(), tc.wantQuiet)
+			}
+			if err == nil && ed.Description != tc.wantDesc {
+				t.Errorf("got description %q, want %q", ed.Description, tc.wantDesc)
 			}
 		})
 	}
@@ -168,6 +172,9 @@ func TestBuildQuietEmpty(t *testing.T) {
 	}
 	if !ed.Quiet || ed.Sections == nil || ed.Count() != 0 {
 		t.Errorf("got quiet %v sections %#v, want a quiet edition with an empty, non-nil section list", ed.Quiet, ed.Sections)
+	}
+	if want := "A quiet period: no new stories since the last edition."; ed.Description != want {
+		t.Errorf("got description %q, want %q", ed.Description, want)
 	}
 }
 

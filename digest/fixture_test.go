@@ -27,15 +27,18 @@ type fixture struct {
 	} `json:"items"`
 }
 
-func loadFixture(t testing.TB) fixture {
+func loadFixture(t testing.TB) fixture { return loadFixtureFile(t, "testdata/stories.json") }
+
+// loadFixtureFile reads a fixture in the format of testdata/stories.json.
+func loadFixtureFile(t testing.TB, path string) fixture {
 	t.Helper()
-	b, err := os.ReadFile("testdata/stories.json")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var fx fixture
 	if err := json.Unmarshal(b, &fx); err != nil {
-		t.Fatalf("testdata/stories.json: %v", err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	return fx
 }

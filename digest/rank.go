@@ -32,7 +32,9 @@ import (
 //
 // Rule boosts are additive (not multipliers) so that they stay readable in
 // a dry run and a "lower" can push a story below the others whatever its
-// other signals. Pinned stories come first regardless of score.
+// other signals. Pinned stories come first regardless of score. A stale
+// story (every copy published before staleBefore) is ranked but never
+// selected.
 const thinWords = 80
 
 // Signal is one named contribution to a story's score.
@@ -57,10 +59,11 @@ type Story struct {
 	Why       string           `json:"why"`
 	Pinned    bool             `json:"pinned,omitempty"`
 	Selected  bool             `json:"selected"`
-	Skipped   string           `json:"skipped,omitempty"` // why a ranked story was not selected: max_items, per_feed_max, per_section_max
+	Skipped   string           `json:"skipped,omitempty"` // why a ranked story was not selected: stale, max_items, per_feed_max, per_section_max
 
-	item *tidings.Item
-	when time.Time // for recency and as a tie-breaker
+	item  *tidings.Item
+	when  time.Time // for recency and as a tie-breaker
+	stale bool      // every member was published long before the window (see staleBefore)
 }
 
 // Breakdown spells out the score for a dry run:
@@ -141,15 +144,19 @@ func Explain(def Definition, in Input) (Plan, error) {
 	var verdicts []verdict
 	for i := range in.Items {
 		it := &in.Items[i]
-		if it.FirstSeen.Before(in.From) || !it.FirstSeen.Before(in.To) {
-			continue
-		}
+		inWindow := !it.FirstSeen.Before(in.From) && it.FirstSeen.Before(in.To)
 		if in.Exclude[it.ID] {
-			// Already published: it still joins clustering, so that its
-			// copies seen later do not bring the story back.
-			plan.Excluded++
+			// Already published: it still joins clustering, even from
+			// before the window, so that its copies seen later (an
+			// aggregator's link the day after) do not bring the story back.
+			if inWindow {
+				plan.Excluded++
+			}
 			items = append(items, it)
 			verdicts = append(verdicts, verdict{published: true})
+			continue
+		}
+		if !inWindow {
 			continue
 		}
 		plan.Candidates++
@@ -182,8 +189,11 @@ func Explain(def Definition, in Input) (Plan, error) {
 
 	inWindow := map[uint64]int{}
 	itemFeeds := make([]*tidings.Feed, len(items))
+	stale := staleBefore(in)
 	for i, it := range items {
-		inWindow[it.FeedID]++
+		if !verdicts[i].published && !storyTime(it).Before(stale) {
+			inWindow[it.FeedID]++ // a new feed's back catalogue says nothing of its rate
+		}
 		itemFeeds[i] = feedOf(it.FeedID)
 	}
 	fps := fingerprintAll(items, itemFeeds)
@@ -244,6 +254,20 @@ func fingerprintAll(items []*tidings.Item, feeds []*tidings.Feed) []fingerprint 
 	}
 	_ = g.Wait() // the workers return no errors
 	return fps
+}
+
+// staleGrace is how long before the window's start a story may have been
+// published and still count as news, at least: a feed that failed for a few
+// days, or a post that went out with an earlier date, is still reported.
+const staleGrace = 7 * 24 * time.Hour
+
+// staleBefore is the publication time before which a story is stale: the
+// window's start minus the window's length, or minus staleGrace if that is
+// longer. The window is by first-seen time, so a newly added feed brings its
+// whole back catalogue into it at once; a monthly blog's year-old posts
+// would otherwise fill the edition, lifted by the infrequent-feed signal.
+func staleBefore(in Input) time.Time {
+	return in.From.Add(-max(in.To.Sub(in.From), staleGrace))
 }
 
 // publishedMember returns the id of a member already in an edition, or "".
@@ -327,6 +351,7 @@ func (r *ranker) story(items []*tidings.Item, fps []fingerprint, verdicts []verd
 	ruleSeen := map[int]bool{}
 	var ruleIdx []int
 	weight, rate := 0.0, math.Inf(1)
+	var newest time.Time
 	for _, m := range members {
 		it := items[m]
 		s.Members = append(s.Members, it.ID)
@@ -346,6 +371,9 @@ func (r *ranker) story(items []*tidings.Item, fps []fingerprint, verdicts []verd
 		t := storyTime(it)
 		if s.when.IsZero() || t.Before(s.when) {
 			s.when = t
+		}
+		if t.After(newest) {
+			newest = t
 		}
 		if seenFeed[it.FeedID] {
 			continue
@@ -369,6 +397,7 @@ func (r *ranker) story(items []*tidings.Item, fps []fingerprint, verdicts []verd
 		}
 	}
 	s.Section = sectionName(r.def, s.Section)
+	s.stale = newest.Before(staleBefore(r.in))
 	slices.Sort(ruleIdx)
 
 	// signals
@@ -472,6 +501,7 @@ func feedTitle(f *tidings.Feed) string {
 
 // applyQuotas marks the stories to publish, in ranking order: pins first
 // (they count towards every quota but are limited only by MaxItems).
+// Stale stories are never published.
 func applyQuotas(def Definition, stories []Story) {
 	perFeed := map[uint64]int{}
 	perSection := map[string]int{}
@@ -479,6 +509,8 @@ func applyQuotas(def Definition, stories []Story) {
 	for i := range stories {
 		s := &stories[i]
 		switch {
+		case s.stale:
+			s.Skipped = "stale" // old news, even when pinned: a rule matches topics, not dates
 		case def.MaxItems > 0 && n >= def.MaxItems:
 			s.Skipped = "max_items"
 		case !s.Pinned && def.PerFeedMax > 0 && perFeed[s.FeedID] >= def.PerFeedMax:
