@@ -111,7 +111,7 @@ func TestRenderInChromium(t *testing.T) {
 	}
 
 	for _, name := range []string{"edition", "large"} {
-		for _, width := range []int64{375, 800} {
+		for _, width := range []int64{320, 375, 800} {
 			for _, scheme := range []string{"light", "dark"} {
 				if name == "large" && scheme == "dark" {
 					continue

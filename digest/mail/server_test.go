@@ -88,6 +88,7 @@ type testServer struct {
 	Pool     *x509.CertPool
 	Port     int
 	srv      *smtp.Server
+	ln       net.Listener
 	fault    fault
 	mu       sync.Mutex
 	accepted []received
@@ -138,7 +139,7 @@ func (s *testServer) start() {
 	case "implicit":
 		ln = tls.NewListener(ln, tlsConf)
 	}
-	s.srv = srv
+	s.srv, s.ln = srv, ln
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -146,12 +147,17 @@ func (s *testServer) start() {
 	}()
 	s.t.Cleanup(func() {
 		srv.Close()
+		ln.Close()
 		<-done
 	})
 }
 
+// stop closes the listener itself too: smtp.Server.Close only closes the
+// listeners Serve has registered, and on a busy machine Serve may not have
+// started yet; it would then accept forever.
 func (s *testServer) stop() {
 	s.srv.Close()
+	s.ln.Close()
 }
 
 func (s *testServer) messages() []received {

@@ -98,8 +98,9 @@ type axeResult struct {
 }
 
 // TestBrowserAccessibility loads every page type in headless Chromium, runs
-// axe-core in light and dark mode at phone and desktop widths, checks that
-// nothing overflows horizontally and saves screenshots.
+// axe-core in light and dark mode at the narrowest supported width (320 px),
+// a phone's and a desktop's, checks that nothing overflows horizontally and
+// saves screenshots.
 func TestBrowserAccessibility(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -140,7 +141,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 
 	for _, name := range sortedKeys(pages) {
-		for _, width := range []int64{375, 1280} {
+		for _, width := range []int64{320, 375, 1280} {
 			for _, scheme := range []string{"light", "dark"} {
 				t.Run(fmt.Sprintf("%s/%d/%s", name, width, scheme), func(t *testing.T) {
 					tctx, tcancel := context.WithTimeout(ctx, 60*time.Second)

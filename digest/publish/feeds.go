@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -132,6 +133,19 @@ func fmtRFC822(t time.Time) string  { return t.UTC().Format(time.RFC1123Z) }
 // while the host stays the same.
 func (s *site) tagID(t time.Time, specific string) string {
 	return fmt.Sprintf("tag:%s,%s:%s", s.host, t.UTC().Format("2006-01-02"), specific)
+}
+
+// urnOf names a feed for its Atom id: a name-based (version 5) UUID URN of
+// its URL. Like every Atom id here it is a URN or tag URI, never a
+// dereferenceable URL, and it stays the same as long as the feed's URL does.
+func urnOf(feedURL string) string {
+	// The RFC 9562 namespace for URLs, 6ba7b811-9dad-11d1-80b4-00c04fd430c8.
+	ns := []byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
+	h := sha1.Sum(append(ns, feedURL...))
+	u := h[:16]
+	u[6] = u[6]&0x0f | 0x50 // version 5
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
 func (s *site) editionEntries(d *digestData) ([]feedEntry, error) {
@@ -318,7 +332,7 @@ func (s *site) rss(m feedMeta, es []feedEntry) ([]byte, error) {
 }
 
 func (s *site) atom(m feedMeta, es []feedEntry) ([]byte, error) {
-	doc := atomDoc{Xmlns: nsAtom, Lang: s.lang, Title: m.Title, Subtitle: m.Description, ID: m.Self,
+	doc := atomDoc{Xmlns: nsAtom, Lang: s.lang, Title: m.Title, Subtitle: m.Description, ID: urnOf(m.Self),
 		Updated: fmtRFC3339(m.Updated),
 		Links: []feeds.AtomLink{
 			{Href: m.Self, Rel: "self", Type: "application/atom+xml"},

@@ -257,7 +257,7 @@ func checkSpec(t *testing.T, name string, data []byte, hubs []string) int {
 		if err := xml.Unmarshal(data, &doc); err != nil {
 			t.Fatalf("%s: not well-formed: %v", name, err)
 		}
-		if !strings.HasPrefix(doc.ID, "https://") || !rfc3339RE.MatchString(doc.Updated) || doc.Title == "" {
+		if !strings.HasPrefix(doc.ID, "urn:uuid:") || !rfc3339RE.MatchString(doc.Updated) || doc.Title == "" {
 			t.Errorf("%s: feed id %q updated %q title %q", name, doc.ID, doc.Updated, doc.Title)
 		}
 		if doc.Author == nil || doc.Author.Name == "" {
@@ -684,4 +684,56 @@ func mustOpen(t *testing.T, p string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// TestFeedURN checks the Atom feed id against a known RFC 9562 version 5
+// UUID (the URL namespace, name "http://www.example.com/").
+func TestFeedURN(t *testing.T) {
+	if got, want := urnOf("http://www.example.com/"), "urn:uuid:fcde3c85-2270-590f-9e7c-ee003d65e0e2"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestFeedsUnmovedByOtherDigests: reconfiguring or adding another digest
+// leaves this digest's feeds alone, bytes and mtimes (so ETags) included.
+func TestFeedsUnmovedByOtherDigests(t *testing.T) {
+	two := func(title, desc string, ttl time.Duration, hubs []string) Input {
+		in := sampleInput(3, 3)
+		in.Digests = append(in.Digests, DigestInfo{Name: "weekly", Title: title, Description: desc, Schedule: "0 7 * * 1", TTL: ttl, Hubs: hubs})
+		in.Editions["weekly"] = []tidings.Edition{sampleEdition("weekly", 1, 3, 3)} // shares stories with daily
+		return in
+	}
+	dir := t.TempDir()
+	p := newPublisher(t, dir)
+	if _, err := p.Publish(context.Background(), two("Weekly", "Once a week.", 0, nil)); err != nil {
+		t.Fatal(err)
+	}
+	age(t, dir)
+	os.Remove(filepath.Join(dir, manifestName))
+	if _, err := p.Publish(context.Background(), two("Weekly", "Once a week.", 0, nil)); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	var want [][]byte
+	for _, f := range feedFiles {
+		b, _ := os.ReadFile(filepath.Join(dir, "daily", f))
+		want = append(want, b)
+	}
+	in := two("The Weekly Roundup", "Sundays.", 7*24*time.Hour, []string{"https://hub.example.net/"})
+	in.Digests = append(in.Digests, DigestInfo{Name: "monthly", Title: "Monthly"})
+	in.Editions["monthly"] = []tidings.Edition{sampleEdition("monthly", 1, 2, 1)}
+	if _, err := p.Publish(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	after := snapshot(t, dir)
+	for i, f := range feedFiles {
+		rel := "daily/" + f
+		got, _ := os.ReadFile(filepath.Join(dir, "daily", f))
+		if !bytes.Equal(got, want[i]) {
+			t.Errorf("%s changed when other digests did", rel)
+		}
+		if !before[rel].Equal(after[rel]) {
+			t.Errorf("%s was rewritten (mtime moved) when other digests changed", rel)
+		}
+	}
 }

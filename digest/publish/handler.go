@@ -21,14 +21,33 @@ import (
 // HandlerOptions configures NewHandler.
 type HandlerOptions struct {
 	// MaxAge is the Cache-Control max-age of every response; pick it from
-	// the digest cadence (feeds change at most once per edition). 0 means
-	// 5 minutes; negative means "no-cache" (always revalidate).
+	// the digest cadence with CacheMaxAge (feeds change at most once per
+	// edition). 0 means 5 minutes; negative means "no-cache" (always
+	// revalidate).
 	MaxAge time.Duration
 	// ContentSecurityPolicy replaces the default policy when set.
 	ContentSecurityPolicy string
 	// CacheBytes bounds the memory kept for file bodies and their gzip
 	// forms; 0 means 32 MiB.
 	CacheBytes int64
+}
+
+// CacheMaxAge picks HandlerOptions.MaxAge from the digests' cadence: a
+// quarter of the shortest TTL (the gap between two editions), between one
+// minute and one hour, so a new edition reaches browsers and proxies soon
+// after it is published while feed readers polling every few minutes mostly
+// get cache hits. Without TTLs it is 5 minutes.
+func CacheMaxAge(digests []DigestInfo) time.Duration {
+	var shortest time.Duration
+	for _, d := range digests {
+		if d.TTL > 0 && (shortest == 0 || d.TTL < shortest) {
+			shortest = d.TTL
+		}
+	}
+	if shortest == 0 {
+		return 5 * time.Minute
+	}
+	return min(max(shortest/4, time.Minute), time.Hour)
 }
 
 // DefaultCSP allows nothing inline and no scripts at all: the site needs
@@ -271,7 +290,8 @@ func (h *fileHandler) lookup(name string, f *os.File, fi fs.FileInfo, gz bool) (
 			return nil, err
 		}
 		if int64(len(body)) != fi.Size() {
-			// Replaced while we read it: serve it, cache nothing.
+			// Changed in place while we read it (publish never does that;
+			// a user might): answer 500 rather than a mix of versions.
 			return nil, errors.New("file changed while reading")
 		}
 		cf.body = body

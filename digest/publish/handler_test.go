@@ -247,3 +247,24 @@ func FuzzRequestPath(f *testing.F) {
 		}
 	})
 }
+
+func TestCacheMaxAge(t *testing.T) {
+	for _, c := range []struct {
+		ttls []time.Duration
+		want time.Duration
+	}{
+		{nil, 5 * time.Minute},
+		{[]time.Duration{0}, 5 * time.Minute},
+		{[]time.Duration{24 * time.Hour}, time.Hour},
+		{[]time.Duration{7 * 24 * time.Hour, 2 * time.Hour}, 30 * time.Minute},
+		{[]time.Duration{time.Minute}, time.Minute},
+	} {
+		var ds []DigestInfo
+		for _, ttl := range c.ttls {
+			ds = append(ds, DigestInfo{Name: "d", TTL: ttl})
+		}
+		if got := CacheMaxAge(ds); got != c.want {
+			t.Errorf("TTLs %v: got %v, want %v", c.ttls, got, c.want)
+		}
+	}
+}

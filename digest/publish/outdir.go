@@ -3,6 +3,7 @@ package publish
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -40,7 +41,8 @@ type manifest struct {
 type manifestEntry struct {
 	Key   string `json:"key"`
 	Size  int64  `json:"size"`
-	MTime int64  `json:"mtime"` // unix nanoseconds
+	MTime int64  `json:"mtime"`          // unix nanoseconds
+	Hash  string `json:"hash,omitempty"` // of the bytes: a re-render that yields them needs no read-back
 }
 
 // job is one output file: its slash-separated path below the output
@@ -62,6 +64,20 @@ type outDir struct {
 	same     atomic.Int64
 	syncDirs map[string]bool
 	pending  []rename // written temp files, renamed by commit
+	made     sync.Map // directories created in this publish
+	tmpTag   string   // random part of this publish's temporary names
+	tmpSeq   atomic.Int64
+	oldRaw   []byte // the manifest as read, to skip rewriting it unchanged
+}
+
+// tempPrefix starts every temporary file name; leftovers of a crash are
+// recognised by it and removed.
+const tempPrefix = ".tidings-tmp-"
+
+// fileStamp is what the manifest records of a written file.
+type fileStamp struct {
+	size  int64
+	mtime int64 // unix nanoseconds
 }
 
 type rename struct{ tmp, final string }
@@ -70,7 +86,12 @@ func openOutDir(dir string, workers int) (*outDir, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
-	o := &outDir{dir: dir, workers: max(workers, 1), next: map[string]manifestEntry{}, syncDirs: map[string]bool{}}
+	var tag [6]byte
+	if _, err := rand.Read(tag[:]); err != nil {
+		return nil, err
+	}
+	o := &outDir{dir: dir, workers: max(workers, 1), next: map[string]manifestEntry{}, syncDirs: map[string]bool{},
+		tmpTag: hex.EncodeToString(tag[:])}
 	b, err := os.ReadFile(filepath.Join(dir, manifestName))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -81,6 +102,8 @@ func openOutDir(dir string, workers int) (*outDir, error) {
 		// not worth failing the publish for.
 		if json.Unmarshal(b, &o.old) != nil || o.old.Version != manifestVersion {
 			o.old = manifest{}
+		} else {
+			o.oldRaw = b
 		}
 	}
 	if o.old.Files == nil {
@@ -117,38 +140,48 @@ func (o *outDir) run(ctx context.Context, jobs []job) error {
 
 func (o *outDir) do(j job) error {
 	full := filepath.Join(o.dir, filepath.FromSlash(j.path))
-	if e, ok := o.old.Files[j.path]; ok && e.Key == j.key {
-		if fi, err := os.Stat(full); err == nil && fi.Mode().IsRegular() && fi.Size() == e.Size && fi.ModTime().UnixNano() == e.MTime {
-			o.record(j.path, e)
-			o.same.Add(1)
-			return nil
-		}
+	old, known := o.old.Files[j.path]
+	// One stat tells whether the file is still the one the manifest
+	// describes; then nothing below needs to read it back.
+	cur, statErr := os.Lstat(full)
+	intact := statErr == nil && known && cur.Mode().IsRegular() && cur.Size() == old.Size && cur.ModTime().UnixNano() == old.MTime
+	if intact && old.Key == j.key {
+		o.record(j.path, old)
+		o.same.Add(1)
+		return nil
 	}
 	data, err := j.render()
 	if err != nil {
 		return fmt.Errorf("render %s: %w", j.path, err)
 	}
-	if old, err := os.ReadFile(full); err == nil && bytes.Equal(old, data) {
-		fi, err := os.Stat(full)
-		if err != nil {
-			return err
-		}
-		o.record(j.path, manifestEntry{Key: j.key, Size: fi.Size(), MTime: fi.ModTime().UnixNano()})
+	sum := hashOf(data)
+	switch {
+	case intact && old.Hash == sum:
+		// New inputs, same bytes (e.g. a template change that does not
+		// show on this page): keep the file, its mtime and its ETag.
+		o.record(j.path, manifestEntry{Key: j.key, Size: old.Size, MTime: old.MTime, Hash: sum})
 		o.same.Add(1)
 		return nil
+	case statErr == nil && cur.Mode().IsRegular() && cur.Size() == int64(len(data)) && (!intact || old.Hash == ""):
+		// No usable record (manifest lost or from an older version): only
+		// a file of the same size can hold the same bytes.
+		if b, err := os.ReadFile(full); err == nil && bytes.Equal(b, data) {
+			o.record(j.path, manifestEntry{Key: j.key, Size: cur.Size(), MTime: cur.ModTime().UnixNano(), Hash: sum})
+			o.same.Add(1)
+			return nil
+		}
 	}
 	// Only a temporary file now; commit makes all of them durable with one
 	// file-system sync and then renames them into place.
-	tmp, err := writeTemp(full, data)
-	if err != nil {
+	if err := o.mkdirs(filepath.Dir(full)); err != nil {
 		return err
 	}
-	fi, err := os.Stat(tmp) // rename keeps size and mtime
+	tmp, st, err := o.createTemp(filepath.Dir(full), data)
 	if err != nil {
-		os.Remove(tmp)
-		return err
+		return fmt.Errorf("write %s: %w", j.path, err)
 	}
-	o.record(j.path, manifestEntry{Key: j.key, Size: fi.Size(), MTime: fi.ModTime().UnixNano()})
+	// rename keeps size and mtime, so the manifest can record them now.
+	o.record(j.path, manifestEntry{Key: j.key, Size: st.size, MTime: st.mtime, Hash: sum})
 	o.written.Add(1)
 	o.mu.Lock()
 	o.pending = append(o.pending, rename{tmp, full})
@@ -157,9 +190,38 @@ func (o *outDir) do(j job) error {
 	return nil
 }
 
+// mkdirs creates dir once per publish; thousands of files share a few
+// directories, and MkdirAll would stat each time.
+func (o *outDir) mkdirs(dir string) error {
+	if _, ok := o.made.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	o.made.Store(dir, true)
+	return nil
+}
+
+// createTemp writes data to a new temporary file in dir (same directory as
+// the target, so the rename is atomic). Names come from a per-publish
+// random prefix and a counter; O_EXCL guards against any collision.
+func (o *outDir) createTemp(dir string, data []byte) (string, fileStamp, error) {
+	for range 100 {
+		name := filepath.Join(dir, fmt.Sprintf("%s%s-%d", tempPrefix, o.tmpTag, o.tmpSeq.Add(1)))
+		st, err := createFile(name, data)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return name, st, err
+	}
+	return "", fileStamp{}, fmt.Errorf("create temporary file in %s: too many collisions", dir)
+}
+
 // commit makes the pending temporary files durable and renames them over
 // their targets: every file is then either its old or its new version, never
-// a torn one, even after a crash.
+// a torn one, even after a crash. The renames touch different files, so the
+// workers share them.
 func (o *outDir) commit() error {
 	if len(o.pending) == 0 {
 		return nil
@@ -168,12 +230,26 @@ func (o *outDir) commit() error {
 		o.abort()
 		return err
 	}
-	for i, r := range o.pending {
-		if err := os.Rename(r.tmp, r.final); err != nil {
-			o.pending = o.pending[i:]
-			o.abort()
-			return err
-		}
+	var next atomic.Int64
+	var g errgroup.Group
+	for range min(o.workers, len(o.pending)) {
+		g.Go(func() error {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(o.pending) {
+					return nil
+				}
+				if err := renameFile(o.pending[i].tmp, o.pending[i].final); err != nil {
+					next.Store(int64(len(o.pending))) // stop the others
+					return err
+				}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		// Temp files already renamed are gone; removing the rest is harmless.
+		o.abort()
+		return err
 	}
 	o.pending = nil
 	return nil
@@ -231,16 +307,21 @@ func (o *outDir) finish() (removed int, err error) {
 	for d := range dirs {
 		cleanTemps(filepath.Join(o.dir, filepath.FromSlash(d)))
 	}
+	dirList := make([]string, 0, len(o.syncDirs))
 	for d := range o.syncDirs {
-		if err := syncDir(d); err != nil {
-			return removed, err
-		}
+		dirList = append(dirList, d)
+	}
+	if err := syncDirs(o.dir, dirList); err != nil {
+		return removed, err
 	}
 	b, err := json.Marshal(manifest{Version: manifestVersion, Files: o.next})
 	if err != nil {
 		return removed, err
 	}
-	if _, err := writeIfChanged(filepath.Join(o.dir, manifestName), b); err != nil {
+	if bytes.Equal(b, o.oldRaw) {
+		return removed, nil
+	}
+	if err := writeAtomic(filepath.Join(o.dir, manifestName), b); err != nil {
 		return removed, err
 	}
 	return removed, syncDir(o.dir)
@@ -281,23 +362,22 @@ func writeTemp(name string, data []byte) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(dir, ".tidings-tmp-*")
-	if err != nil {
-		return "", err
+	var tag [8]byte
+	for range 100 {
+		if _, err := rand.Read(tag[:]); err != nil {
+			return "", err
+		}
+		tmp := filepath.Join(dir, tempPrefix+hex.EncodeToString(tag[:]))
+		_, err := createFile(tmp, data)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("write %s: %w", name, err)
+		}
+		return tmp, nil
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("write %s: %w", name, err)
-	}
-	return tmp, nil
+	return "", fmt.Errorf("write %s: no free temporary name", name)
 }
 
 // syncEach fsyncs every temporary file: the portable way.
@@ -340,6 +420,12 @@ func keyOf(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// hashOf fingerprints a file's bytes for the manifest.
+func hashOf(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:16])
+}
+
 // cleanTemps removes temporary files a crash may have left in dir.
 func cleanTemps(dir string) {
 	ents, err := os.ReadDir(dir)
@@ -347,7 +433,7 @@ func cleanTemps(dir string) {
 		return
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".tidings-tmp-") {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
