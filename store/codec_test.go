@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/tidings/tidings"
@@ -10,7 +9,8 @@ import (
 func TestItemCodecRoundTrip(t *testing.T) {
 	c := newCodec()
 	p := newProse(9)
-	for _, size := range []int{0, 300, 5000, 40000} {
+	formats := map[byte]bool{}
+	for _, size := range []int{0, 300, 5000, 40000, 100000} {
 		it := p.article("x", size)
 		it.ID, it.FeedID, it.FirstSeen, it.LastSeen = tidings.ItemID(7, it.Identity), 7, t0, t0
 		it.Content += ` <a href="https://e.example/?a=1&b=2">x</a> "quoted" & <script>`
@@ -25,10 +25,21 @@ func TestItemCodecRoundTrip(t *testing.T) {
 		if got.Content != it.Content || got.Text != it.Text || !got.FirstSeen.Equal(t0) || got.ID != it.ID {
 			t.Errorf("size %d: item did not round-trip", size)
 		}
+		want := byte(fmtItemV2)
+		if len(it.Text) > longText {
+			want = fmtItemV2Zstd
+		}
+		if v[0] != want {
+			t.Errorf("size %d: format %d, want %d", size, v[0], want)
+		}
+		formats[v[0]] = true
 		h, _ := decodeItemHead(v)
 		if h.fingerprint != itemFingerprint(&it) || h.firstSeen != nsKey(t0) {
 			t.Errorf("size %d: head %+v", size, h)
 		}
+	}
+	if !formats[fmtItemV2] || !formats[fmtItemV2Zstd] {
+		t.Errorf("formats written: %v, want both DEFLATE and zstd", formats)
 	}
 }
 
@@ -50,7 +61,7 @@ func TestItemKey(t *testing.T) {
 func FuzzDecodeValue(f *testing.F) {
 	c := newCodec()
 	p := newProse(11)
-	for _, size := range []int{0, 200, 3000} {
+	for _, size := range []int{0, 200, 3000, 40000} {
 		it := p.article("seed", size)
 		v, err := c.encodeItem(&it)
 		if err != nil {
@@ -58,13 +69,17 @@ func FuzzDecodeValue(f *testing.F) {
 		}
 		f.Add(v)
 		f.Add(v[:len(v)/2])
+		f.Add(itemV1(f, &it))
 	}
 	e, err := c.encodeCompressed(edition("daily", t0, "a", "b"))
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(e)
+	f.Add(deflateV1(f, []byte{fmtDeflateV1}, edition("daily", t0, "a")))
 	f.Add([]byte{fmtItemV1})
+	f.Add([]byte{fmtItemV2})
+	f.Add([]byte{fmtItemV2Zstd})
 	f.Add([]byte{fmtDeflateV1, 0x03, 0x00})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if it, err := c.decodeItem(data); err == nil {
@@ -87,7 +102,7 @@ func FuzzDecodeValue(f *testing.F) {
 				t.Fatalf("decode of re-encoded edition: %v", err)
 			}
 		}
-		if bytes.HasPrefix(data, []byte{fmtItemV1}) {
+		if len(data) > 0 && (data[0] == fmtItemV1 || data[0] == fmtItemV2 || data[0] == fmtItemV2Zstd) {
 			decodeItemHead(data)
 		}
 	})

@@ -41,13 +41,33 @@ func (db *DB) SaveEdition(e tidings.Edition, recipients []string, now time.Time)
 		old, err := db.getEdition(tx, prefix, binary.BigEndian.Uint32(n))
 		return old, err == nil, err
 	}
+	// nextNumber is last + 1 for the digest.
+	nextNumber := func(tx *bbolt.Tx) int {
+		var last uint32
+		c := bkt(tx, bEditions).Cursor()
+		if k, _ := c.Seek(append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff)); k != nil {
+			k, _ = c.Prev()
+			last = editionNumber(k, prefix)
+		} else if k, _ = c.Last(); k != nil {
+			last = editionNumber(k, prefix)
+		}
+		return int(last) + 1
+	}
 	var old tidings.Edition
 	var found bool
 	if err := db.view(func(tx *bbolt.Tx) (err error) {
 		old, found, err = existing(tx)
+		e.Number = nextNumber(tx)
 		return err
 	}); err != nil || found {
 		return old, false, err
+	}
+	// Compress outside the write transaction, with the number it will most
+	// likely get; re-encoded inside only if another edition came first.
+	prepared := e.Number
+	val, err := db.codec.encodeCompressed(&e)
+	if err != nil {
+		return e, false, fmt.Errorf("save edition of %s: %w", e.Digest, err)
 	}
 	created := false
 	err = db.update(func(tx *bbolt.Tx) error {
@@ -55,18 +75,13 @@ func (db *DB) SaveEdition(e tidings.Edition, recipients []string, now time.Time)
 			return err
 		}
 		eds := bkt(tx, bEditions)
-		var last uint32
-		c := eds.Cursor()
-		if k, _ := c.Seek(append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff)); k != nil {
-			k, _ = c.Prev()
-			last = editionNumber(k, prefix)
-		} else if k, _ = c.Last(); k != nil {
-			last = editionNumber(k, prefix)
-		}
-		e.Number = int(last) + 1
-		val, err := db.codec.encodeCompressed(&e)
-		if err != nil {
-			return err
+		e.Number = nextNumber(tx)
+		val := val
+		if e.Number != prepared {
+			var err error
+			if val, err = db.codec.encodeCompressed(&e); err != nil {
+				return err
+			}
 		}
 		num := u32(uint32(e.Number))
 		if err := eds.Put(join(prefix, num), val); err != nil {

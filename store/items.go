@@ -68,20 +68,36 @@ func (db *DB) SavePoll(f tidings.Feed, items []tidings.Item, now time.Time) (tid
 		return tidings.PollResult{}, fmt.Errorf("save poll of %s: %w", f.URL, err)
 	}
 	// Dry run first: most polls of a quiet feed change only the feed state,
-	// and a poll that changes nothing must not commit at all.
+	// and a poll that changes nothing must not commit at all. It also tells
+	// which items will be written, and with which FirstSeen.
 	var res tidings.PollResult
 	var writes bool
+	plan := make([]itemWrite, len(items))
 	err = db.view(func(tx *bbolt.Tx) (err error) {
-		res, writes, err = db.applyPoll(tx, &f, fval, items, now, true)
+		res, writes, err = db.applyPoll(tx, &f, fval, items, now, plan, true)
 		return err
 	})
 	if err != nil || !writes {
 		return res, wrapPoll(f.URL, err)
 	}
+	// Encode and compress in the caller's goroutine, where polls of
+	// different feeds run in parallel, not inside the write transaction,
+	// which all of them wait for.
+	for i := range plan {
+		if plan[i].write {
+			it := items[i]
+			if plan[i].value, err = db.encodeItem(&it, plan[i].firstSeen, now); err != nil {
+				return res, wrapPoll(f.URL, err)
+			}
+		}
+	}
 	err = db.batch(func(tx *bbolt.Tx) (err error) {
-		res, _, err = db.applyPoll(tx, &f, fval, items, now, false)
+		res, _, err = db.applyPoll(tx, &f, fval, items, now, plan, false)
 		return err
 	})
+	if err == nil && res.New+res.Updated > 0 {
+		db.trimCache()
+	}
 	return res, wrapPoll(f.URL, err)
 }
 
@@ -92,9 +108,20 @@ func wrapPoll(url string, err error) error {
 	return fmt.Errorf("save poll of %s: %w", url, err)
 }
 
-// applyPoll classifies (dry) or stores the poll. It must start from
-// scratch on every call: bbolt's Batch may run it twice.
-func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidings.Item, now time.Time, dry bool) (res tidings.PollResult, writes bool, err error) {
+// itemWrite is the dry run's verdict on one item of a poll: whether it is
+// written and with which FirstSeen, and the value encoded for that.
+type itemWrite struct {
+	write     bool
+	firstSeen uint64 // ns
+	value     []byte
+}
+
+// applyPoll classifies (dry, filling plan) or stores the poll (using the
+// values prepared in plan). It must start from scratch on every call:
+// bbolt's Batch may run it twice. The write run re-checks everything, as
+// another writer may have committed since the dry run; an item whose
+// prepared value no longer fits (rare) is encoded here.
+func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidings.Item, now time.Time, plan []itemWrite, dry bool) (res tidings.PollResult, writes bool, err error) {
 	if !bytes.Equal(bkt(tx, bFeeds).Get(u64(f.ID)), fval) {
 		writes = true
 		if !dry {
@@ -105,8 +132,16 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 	}
 	itemsB, byID, seen := bkt(tx, bItems), bkt(tx, bItemsByID), bkt(tx, bSeen)
 	nowNS := nsKey(now)
-	for i := range items {
+	// value returns the encoded item i stored with firstSeen.
+	value := func(i int, firstSeen uint64) ([]byte, error) {
+		if p := plan[i]; p.value != nil && p.firstSeen == firstSeen {
+			return p.value, nil
+		}
 		it := items[i] // a copy: the stored times must not leak into a rerun
+		return db.encodeItem(&it, firstSeen, now)
+	}
+	for i := range items {
+		it := &items[i]
 		key := itemKey(it.ID)
 		sk := seenKey(f.ID, key)
 		if seq := byID.Get(key); seq != nil {
@@ -114,18 +149,21 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 			if err != nil {
 				return res, writes, corruptError(db.path, fmt.Errorf("item %s: %w", it.ID, err))
 			}
-			if head.fingerprint == itemFingerprint(&it) {
+			if head.fingerprint == itemFingerprint(it) {
 				res.Unchanged++
 				continue
 			}
 			res.Updated++
 			writes = true
 			if dry {
+				plan[i] = itemWrite{write: true, firstSeen: head.firstSeen}
 				continue
 			}
-			it.FirstSeen = fromNS(head.firstSeen)
-			it.LastSeen = now
-			if err := db.putItem(tx, bytes.Clone(seq), &it); err != nil {
+			v, err := value(i, head.firstSeen)
+			if err != nil {
+				return res, writes, err
+			}
+			if err := putItem(tx, bytes.Clone(seq), v); err != nil {
 				return res, writes, err
 			}
 			continue
@@ -145,15 +183,19 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 		res.New++
 		writes = true
 		if dry {
+			plan[i] = itemWrite{write: true, firstSeen: nowNS}
 			continue
 		}
-		it.FirstSeen, it.LastSeen = now, now
+		v, err := value(i, nowNS)
+		if err != nil {
+			return res, writes, err
+		}
 		n, err := itemsB.NextSequence()
 		if err != nil {
 			return res, writes, err
 		}
 		seq, fs := u64(n), u64(nowNS)
-		if err := db.putItem(tx, seq, &it); err != nil {
+		if err := putItem(tx, seq, v); err != nil {
 			return res, writes, err
 		}
 		if err := byID.Put(key, seq); err != nil {
@@ -172,21 +214,28 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 	return res, writes, nil
 }
 
-// putItem writes the item value under seq (not the indexes, which depend
-// only on FirstSeen and are written on insert).
-func (db *DB) putItem(tx *bbolt.Tx, seq []byte, it *tidings.Item) error {
-	if it.Published.IsZero() || it.Published.After(it.LastSeen) { // missing or in the future
+// encodeItem sets the stored times of it (FirstSeen firstSeen ns, LastSeen
+// now; a missing or future Published becomes FirstSeen) and encodes it.
+func (db *DB) encodeItem(it *tidings.Item, firstSeen uint64, now time.Time) ([]byte, error) {
+	it.FirstSeen, it.LastSeen = fromNS(firstSeen), now
+	if it.Published.IsZero() || it.Published.After(it.LastSeen) {
 		it.Published = it.FirstSeen
 	}
 	v, err := db.codec.encodeItem(it)
 	if err != nil {
-		return fmt.Errorf("item %s: %w", it.ID, err)
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
 	}
+	return v, nil
+}
+
+// putItem writes the item value v under seq (not the indexes, which
+// depend only on FirstSeen and are written on insert).
+func putItem(tx *bbolt.Tx, seq, v []byte) error {
 	b := bkt(tx, bItems)
 	if err := deleteChunks(b, seq); err != nil {
 		return err
 	}
-	size := db.chunkSize()
+	size := chunkSize(tx)
 	for i := 0; len(v) > 0; i++ {
 		n := min(size, len(v))
 		if err := b.Put(chunkKey(seq, i), v[:n]); err != nil {
@@ -203,9 +252,9 @@ func (db *DB) putItem(tx *bbolt.Tx, seq []byte, it *tidings.Item) error {
 // fill their pages to 60–80%; in small pieces, appended in key order with
 // FillPercent 1, pages fill to over 90%. Measured with
 // BenchmarkStorageSize: 5 KB bodies 4.4 -> 3.4 KB per item.
-func (db *DB) chunkSize() int {
+func chunkSize(tx *bbolt.Tx) int {
 	const pageHeader, elemHeader, keyLen = 16, 16, 10
-	return (db.bolt.Info().PageSize-pageHeader)/8 - elemHeader - keyLen
+	return (tx.DB().Info().PageSize-pageHeader)/8 - elemHeader - keyLen
 }
 
 // chunkKey is the key of piece i of the item stored under seq.

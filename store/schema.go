@@ -125,15 +125,16 @@ func bkt(tx *bbolt.Tx, name string) *bbolt.Bucket {
 	return b
 }
 
-// fillPercent packs the pages of buckets written mostly in key order
-// (bbolt's default 0.5 leaves appended pages half empty); 0 keeps the
-// default.
+// fillPercent packs the pages of buckets written in key order (bbolt's
+// default 0.5 leaves appended pages half empty); 0 keeps the default.
+// feed_items is not among them: a poll inserts each feed's items at the
+// feed's place in the key space, and its pages filled to 0.9 split again
+// on the next insert (measured: 53% of their bytes in use against 70%
+// with the default).
 func fillPercent(bucket string) float64 {
 	switch bucket {
 	case bItems, bItemsByFirst:
 		return 1.0
-	case bFeedItems:
-		return 0.9
 	}
 	return 0
 }
