@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	netmail "net/mail"
 
 	"github.com/tidings/tidings"
 	"github.com/tidings/tidings/digest"
@@ -41,7 +42,7 @@ func (a *app) cmdDigest(ctx context.Context, args []string) error {
 		if *force {
 			def.Quiet = digest.QuietPublish
 		}
-		in, err := buildInput(db, def, slot)
+		in, err := buildInput(db, def, slot, slot)
 		if err != nil {
 			return err
 		}
@@ -89,7 +90,7 @@ func (a *app) cmdPublish(ctx context.Context, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, db, err := a.command(true)
+	cfg, db, err := a.command()
 	if err != nil {
 		return err
 	}
@@ -124,12 +125,11 @@ func (a *app) cmdSend(ctx context.Context, args []string) error {
 	}
 	var recipients []string
 	if *to != "" {
-		v := &validator{}
-		addr, ok := v.address(*to)
-		if !ok {
+		addr, err := netmail.ParseAddress(*to)
+		if err != nil {
 			return usagef("--to %q is not an email address", *to)
 		}
-		recipients = []string{addr}
+		recipients = []string{addr.Address}
 	} else if dc, ok := cfg.Digest(pos[0]); ok {
 		recipients = dc.Recipients
 	}

@@ -171,7 +171,7 @@ func (a *app) feedsRemove(args []string) error {
 	if len(pos) != 1 {
 		return usagef("feeds remove: want exactly one URL")
 	}
-	cfg, db, err := a.command(true)
+	cfg, db, err := a.command()
 	if err != nil {
 		return err
 	}

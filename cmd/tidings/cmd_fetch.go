@@ -27,7 +27,7 @@ func (a *app) cmdFetch(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("fetch takes no arguments (use --feed URL)")
 	}
-	cfg, db, err := a.command(true)
+	cfg, db, err := a.command()
 	if err != nil {
 		return err
 	}

@@ -88,9 +88,15 @@ func (a *app) cmdBackup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if daemonRunning(cfg) {
+		// The daemon holds the lock: ask it for the copy.
+		if n, err := backupViaDaemon(ctx, cfg, dst); err == nil {
+			fmt.Fprintf(a.stdout, "backed up %s to %s through the running daemon\n", humanBytes(n), dst)
+			return nil
+		}
+	}
 	db, err := store.Open(cfg.DBPath(), store.Options{Timeout: storeTimeout, ReadOnly: true})
 	if errors.Is(err, store.ErrLocked) {
-		// The daemon holds the lock: ask it for the copy.
 		n, cerr := backupViaDaemon(ctx, cfg, dst)
 		if cerr != nil {
 			return fmt.Errorf("%w (and the daemon's control socket: %v)", err, cerr)

@@ -348,8 +348,14 @@ func (v *validator) build(fc *fileConfig, dir string) *Config {
 // safeName keeps digest names usable as one path segment and URL segment.
 var safeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
-// reservedNames are top-level paths of the published site itself.
-var reservedNames = map[string]bool{"items": true, "sources": true, "style": true}
+// reservedName reports top-level paths of the published site itself.
+func reservedName(name string) bool {
+	switch name {
+	case "items", "sources", "style":
+		return true
+	}
+	return false
+}
 
 func (v *validator) digest(key string, fd fileDigest, seen map[string]string) (DigestConfig, bool) {
 	ok := true
@@ -357,7 +363,7 @@ func (v *validator) digest(key string, fd fileDigest, seen map[string]string) (D
 		v.fail(key+".name", "missing (every [[digest]] needs a name)")
 		return DigestConfig{}, false
 	}
-	if !safeName.MatchString(fd.Name) || reservedNames[fd.Name] {
+	if !safeName.MatchString(fd.Name) || reservedName(fd.Name) {
 		v.fail(key+".name", "%q is not usable as a directory name (lower-case letters, digits, - and _; not items, sources or style)", fd.Name)
 		ok = false
 	}
@@ -418,10 +424,8 @@ func (v *validator) digest(key string, fd fileDigest, seen map[string]string) (D
 		ok = false
 	}
 	for i, r := range fd.Rules {
-		spec := ruleSpec(r, "")
-		rule, err := digest.CompileRule(spec)
+		rule, err := v.compileRule(fmt.Sprintf("%s.rule[%d]", key, i), ruleSpec(r, ""))
 		if err != nil {
-			v.fail(fmt.Sprintf("%s.rule[%d]", key, i), "%v", err)
 			ok = false
 			continue
 		}
@@ -436,13 +440,28 @@ func ruleSpec(r fileRule, feedURL string) digest.RuleSpec {
 
 func (v *validator) rule(cfg *Config, key string, r fileRule, feedURL string) {
 	spec := ruleSpec(r, feedURL)
-	rule, err := digest.CompileRule(spec)
+	rule, err := v.compileRule(key, spec)
 	if err != nil {
-		v.fail(key, "%v", err)
 		return
 	}
 	cfg.Rules = append(cfg.Rules, rule)
 	cfg.Specs = append(cfg.Specs, spec)
+}
+
+// compileRule compiles a rule table, reporting a problem at the line of
+// the key it concerns (a bad regex at its regex line) where that is clear.
+func (v *validator) compileRule(key string, spec digest.RuleSpec) (digest.Rule, error) {
+	rule, err := digest.CompileRule(spec)
+	if err != nil {
+		at := key
+		for _, field := range []string{"field", "action", "regex"} {
+			if strings.HasPrefix(err.Error(), "rule "+field+" ") {
+				at = key + "." + field
+			}
+		}
+		v.fail(at, "%v", err)
+	}
+	return rule, err
 }
 
 var hostName = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,62})?(\.[a-z0-9]([a-z0-9-]{0,62})?)*\.?$`)
@@ -475,13 +494,4 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q (use e.g. \"15MiB\", \"10MB\")", s)
 	}
 	return n * mult, nil
-}
-
-// address checks one email address and returns its bare form.
-func (v *validator) address(s string) (string, bool) {
-	a, err := mail.ParseAddress(s)
-	if err != nil {
-		return "", false
-	}
-	return a.Address, true
 }

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +35,7 @@ var demoFS embed.FS
 type demoFeed struct {
 	Slug        string `json:"slug"`
 	Title       string `json:"title"`
+	Section     string `json:"section"`
 	Format      string `json:"format"` // rss | atom | json
 	Thin        bool   `json:"thin"`   // only summaries: Tidings fetches the article pages
 	Description string `json:"description"`
@@ -47,13 +52,6 @@ type demoArticle struct {
 	Categories []string `json:"categories"`
 	Paywall    bool     `json:"paywall"` // its page has no readable text
 	Paragraphs []string `json:"paragraphs"`
-}
-
-var demoSections = map[string]string{
-	"kernel-notes":    "Engineering",
-	"data-desk":       "Data",
-	"frontier-weekly": "AI",
-	"ops-dispatch":    "DevOps",
 }
 
 func (a *app) cmdDemo(ctx context.Context, args []string) error {
@@ -134,7 +132,7 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 		if _, err := lookupFeed(db, u); err == nil {
 			continue
 		}
-		if _, err := db.AddFeed(tidings.Feed{URL: u, Title: f.Title, Section: demoSections[f.Slug]}); err != nil && !errors.Is(err, tidings.ErrExists) {
+		if _, err := db.AddFeed(tidings.Feed{URL: u, Title: f.Title, Section: f.Section}); err != nil && !errors.Is(err, tidings.ErrExists) {
 			return err
 		}
 	}
@@ -168,6 +166,9 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	fmt.Fprintf(a.stdout, "built %s #%d with %d stories\n", run.Edition.Digest, run.Edition.Number, run.Edition.Count())
 	index := filepath.Join(cfg.Publish.Dir, "index.html")
 	if *once {
+		if err := relinkOffline(cfg.Publish.Dir, run.Edition); err != nil {
+			return err
+		}
 		fmt.Fprintf(a.stdout, "output: %s\nopen:   %s\n", cfg.Publish.Dir, index)
 		return nil
 	}
@@ -183,6 +184,36 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), httpTimeout)
 	defer cancel()
 	return out.Shutdown(sctx)
+}
+
+// relinkOffline rewrites the plain-text and Markdown renderings of ed for
+// `demo --once`, which serves nothing: the text's "Read here" links then
+// open the item pages on disk, and the Markdown (which links http(s) only)
+// has none, instead of pointing at a server that is not running.
+func relinkOffline(pubDir string, ed tidings.Edition) error {
+	dir := filepath.Join(pubDir, ed.Digest, strconv.Itoa(ed.Number))
+	fileBase := (&url.URL{Scheme: "file", Path: filepath.ToSlash(pubDir) + "/"}).String()
+	for _, r := range []struct {
+		name   string
+		base   string
+		render func(io.Writer, tidings.Edition, publish.TextOptions) error
+	}{
+		{"index.txt", fileBase, publish.RenderText},
+		{"index.md", "", publish.RenderMarkdown},
+	} {
+		var b bytes.Buffer
+		if err := r.render(&b, ed, publish.TextOptions{BaseURL: r.base}); err != nil {
+			return fmt.Errorf("render %s: %w", r.name, err)
+		}
+		tmp := filepath.Join(dir, ".tidings-demo-"+r.name)
+		if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, r.name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func loadDemo() ([]demoFeed, []demoArticle, error) {

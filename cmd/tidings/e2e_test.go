@@ -225,6 +225,15 @@ func TestDemoOnce(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	// Nothing serves the output of --once: the text edition links the item
+	// pages on disk.
+	txt, err := os.ReadFile(filepath.Join(pub, "daily", "1", "index.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(txt), "127.0.0.1:8080") || !strings.Contains(string(txt), "Read here: file://"+filepath.ToSlash(pub)+"/items/") {
+		t.Errorf("index.txt links a server that is not running:\n%.600s", txt)
+	}
 	var jf struct {
 		Version string `json:"version"`
 		Items   []struct {

@@ -19,6 +19,7 @@ type editionRun struct {
 	Edition  tidings.Edition
 	Created  bool // false: the slot had an edition already (idempotent rerun)
 	Skipped  bool // too few stories and quiet = "skip"
+	Items    int  // items first seen in the window (logged for a skipped slot)
 	Build    time.Duration
 	Publish  time.Duration
 	Sent     int
@@ -39,7 +40,9 @@ func (a *app) makeEdition(ctx context.Context, cfg *Config, db *store.DB, dc Dig
 		def.Quiet = digest.QuietPublish
 	}
 	start := time.Now()
-	in, err := buildInput(db, def, slot)
+	// The window ends now, not at the slot: a late run (a caught-up slot)
+	// then includes what was fetched since.
+	in, err := buildInput(db, def, slot, a.now())
 	if err != nil {
 		return run, fmt.Errorf("digest %s: %w", def.Name, err)
 	}
@@ -50,7 +53,7 @@ func (a *app) makeEdition(ctx context.Context, cfg *Config, db *store.DB, dc Dig
 	b := &digest.Builder{Summarizer: sum, Now: a.now, Log: a.log}
 	ed, err := b.Build(ctx, def, in)
 	if errors.Is(err, digest.ErrTooFew) {
-		run.Skipped = true
+		run.Skipped, run.Items = true, len(in.Items)
 		// The slot is done: the next edition starts where this window began,
 		// so the stories found so far are not lost.
 		return run, db.SetState(slotState(def.Name), slot.UTC().Format(time.RFC3339))

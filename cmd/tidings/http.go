@@ -157,19 +157,26 @@ func askDaemon(ctx context.Context, cfg *Config, path string) (*http.Response, e
 	return resp, nil
 }
 
-// readOrAsk reads from the database, or, while a daemon holds its lock,
-// asks the daemon for the same data (JSON at path on the control socket),
-// so read-only commands work next to a running serve.
+// readOrAsk gets what read gives from the database, asking a running
+// daemon (JSON at path on its control socket) when there is one: the daemon
+// holds the database's lock, so read-only commands work next to serve
+// without waiting for the lock to time out.
 func readOrAsk[T any](ctx context.Context, a *app, cfg *Config, path string, read func(*store.DB) (T, error)) (T, error) {
 	var v T
-	db, err := a.openDB(cfg)
-	if errors.Is(err, store.ErrLocked) {
-		resp, cerr := askDaemon(ctx, cfg, path)
-		if cerr == nil {
-			defer resp.Body.Close()
-			cerr = json.NewDecoder(resp.Body).Decode(&v)
+	ask := func() error {
+		resp, err := askDaemon(ctx, cfg, path)
+		if err != nil {
+			return err
 		}
-		if cerr != nil {
+		defer resp.Body.Close()
+		return json.NewDecoder(resp.Body).Decode(&v)
+	}
+	if daemonRunning(cfg) && ask() == nil {
+		return v, nil
+	}
+	db, err := a.openReader(cfg)
+	if errors.Is(err, store.ErrLocked) {
+		if cerr := ask(); cerr != nil {
 			return v, fmt.Errorf("%w (and the daemon's control socket: %v)", err, cerr)
 		}
 		return v, nil
@@ -178,6 +185,17 @@ func readOrAsk[T any](ctx context.Context, a *app, cfg *Config, path string, rea
 	}
 	defer db.Close()
 	return read(db)
+}
+
+// daemonRunning reports whether a daemon's control socket answers (a socket
+// file left by a killed daemon refuses connections).
+func daemonRunning(cfg *Config) bool {
+	c, err := net.DialTimeout("unix", controlPath(cfg), time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // backupViaDaemon asks the running daemon for a consistent copy and writes

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -55,6 +56,11 @@ type daemon struct {
 	started time.Time
 	metrics *metrics  // nil when server.metrics is off
 	notify  *notifier // systemd; a no-op elsewhere
+
+	// build serializes edition building and publishing: digests sharing a
+	// schedule, a catch-up and the start-up publish all write the one
+	// output directory, which takes one publisher at a time.
+	build sync.Mutex
 
 	mu       sync.Mutex
 	cfg      *Config
@@ -117,7 +123,7 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 	}
 	pollID, _ := sched.AddFunc("@every 1m", func() { d.poll(gctx) })
 	sched.AddFunc("@every 1m", func() { d.deliver(gctx) })
-	sched.AddFunc("17 3 * * *", func() { d.retention(gctx, false) })
+	retentionID, _ := sched.AddFunc("17 3 * * *", func() { d.retention(gctx) })
 
 	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	csrv := &http.Server{Handler: d.controlHandler(), ReadHeaderTimeout: 10 * time.Second}
@@ -134,12 +140,14 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 	}
 
 	// Work that is due now runs through the wrapped jobs, so it never
-	// overlaps a scheduled run: the first poll, missed digest slots (once),
-	// retention if a day has passed.
+	// overlaps a scheduled run and a panic is recovered: the first poll,
+	// missed digest slots (once), an output directory an interrupted
+	// publish left behind the store, retention if a day has passed.
 	g.Go(func() error {
 		sched.Entry(pollID).WrappedJob.Run()
-		d.catchUp(gctx, sched)
-		d.retention(gctx, true)
+		d.guard("catch-up", func() { d.catchUp(gctx) })
+		d.guard("publish", func() { d.republish(gctx) })
+		sched.Entry(retentionID).WrappedJob.Run()
 		return nil
 	})
 
@@ -157,7 +165,7 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 				return nil
 			case <-hup:
 				d.notify.Reloading()
-				d.reload(gctx, sched)
+				d.guard("reload", func() { d.reload(gctx, sched) })
 				d.notify.Ready()
 			}
 		}
@@ -183,6 +191,17 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 	poller.Close()
 	log.Info("stopped")
 	return err
+}
+
+// guard runs work that is not a cron job the way cron.Recover runs jobs: a
+// panic is logged with its stack and the daemon goes on.
+func (d *daemon) guard(what string, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.log.Error("panic recovered", "in", what, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
 }
 
 func ignoreClosed(err error) error {
@@ -275,7 +294,7 @@ func (d *daemon) reload(ctx context.Context, sched *cron.Cron) {
 	for _, c := range restartOnly(old, cfg) {
 		d.log.Warn("reload: this change takes effect after a restart", "key", c)
 	}
-	n, u, r, err := syncFeeds(d.db, cfg)
+	n, u, r, err := syncFeeds(d.db, cfg, true)
 	if err != nil {
 		d.log.Error("reload: syncing feeds failed; keeping the running configuration", "error", err)
 		return
@@ -349,6 +368,8 @@ func (d *daemon) runDigest(ctx context.Context, name string) {
 	if ctx.Err() != nil {
 		return
 	}
+	d.build.Lock()
+	defer d.build.Unlock()
 	cfg, _, _ := d.current()
 	dc, ok := cfg.Digest(name)
 	if !ok {
@@ -359,9 +380,12 @@ func (d *daemon) runDigest(ctx context.Context, name string) {
 	if slot.IsZero() {
 		return
 	}
+	// Checked under d.build: a run that waited for another one finds the
+	// slot done.
 	if last := d.lastSlot(name); !last.IsZero() && !last.Before(slot) {
 		return
 	}
+	start := time.Now()
 	run, err := d.a.makeEdition(ctx, cfg, d.db, dc, slot, false)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -370,7 +394,8 @@ func (d *daemon) runDigest(ctx context.Context, name string) {
 		return
 	}
 	if run.Skipped {
-		d.log.Info("edition skipped", "digest", name, "slot", slot, "reason", "fewer than min_items stories", "min_items", dc.Def.MinItems)
+		d.log.Info("edition skipped", "digest", name, "slot", slot, "reason", "fewer than min_items stories",
+			"items", run.Items, "min_items", dc.Def.MinItems, "duration", time.Since(start).Round(time.Millisecond))
 		return
 	}
 	d.mu.Lock()
@@ -397,7 +422,7 @@ func (d *daemon) lastSlot(name string) time.Time {
 // catchUp builds, once, the latest slot of each digest that passed while
 // the daemon was down. A digest never built before starts with its next
 // slot instead (its first window would hold nothing yet).
-func (d *daemon) catchUp(ctx context.Context, sched *cron.Cron) {
+func (d *daemon) catchUp(ctx context.Context) {
 	cfg, _, _ := d.current()
 	now := d.a.now()
 	for _, dc := range cfg.Digests {
@@ -409,7 +434,9 @@ func (d *daemon) catchUp(ctx context.Context, sched *cron.Cron) {
 		last := d.lastSlot(name)
 		if last.IsZero() {
 			if !prev.IsZero() {
-				d.db.SetState(slotState(name), prev.UTC().Format(time.RFC3339))
+				if err := d.db.SetState(slotState(name), prev.UTC().Format(time.RFC3339)); err != nil {
+					d.log.Error("catch-up", "digest", name, "error", err)
+				}
 			}
 			continue
 		}
@@ -419,15 +446,30 @@ func (d *daemon) catchUp(ctx context.Context, sched *cron.Cron) {
 		if prev.IsZero() || dc.Cron.Next(last).After(now) {
 			continue
 		}
+		// Only the latest missed slot is built; its window reaches back to
+		// the previous edition, so the stories of the skipped slots are in it
+		// (and it ends now, so it also holds what the first poll found).
 		d.log.Info("catching up a missed slot", "digest", name, "slot", prev, "last_built", last)
-		d.mu.Lock()
-		id := d.digestID[name]
-		d.mu.Unlock()
-		// The wrapped job carries SkipIfStillRunning: no overlap with a
-		// scheduled run of the same digest.
-		if e := sched.Entry(id); e.Valid() {
-			e.WrappedJob.Run()
+		d.runDigest(ctx, name)
+	}
+}
+
+// republish brings the output directory up to date with the store at
+// start: an edition saved just before a crash or a shutdown may not have
+// been published. Unchanged files are not rewritten, so this is cheap.
+func (d *daemon) republish(ctx context.Context) {
+	d.build.Lock()
+	defer d.build.Unlock()
+	cfg, _, _ := d.current()
+	res, err := d.a.publishAll(ctx, cfg, d.db)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Error("publish", "error", err)
 		}
+		return
+	}
+	if res.Written+res.Removed > 0 {
+		d.log.Info("published", "written", res.Written, "unchanged", res.Unchanged, "removed", res.Removed, "duration", res.Duration.Round(time.Millisecond))
 	}
 }
 
@@ -469,18 +511,21 @@ func (d *daemon) deliver(ctx context.Context) {
 
 const stateRetention = "retention/last_run"
 
+// retentionGap is less than a day so the daily run at a fixed time is
+// never skipped, yet a restart shortly after a run does not prune again.
+const retentionGap = 20 * time.Hour
+
 // retention prunes old items (keeping each feed's newest) and, much later,
-// their seen-set entries. At start it runs only if a day has passed.
-func (d *daemon) retention(ctx context.Context, ifDue bool) {
+// their seen-set entries. It runs daily and at start, skipping a run when
+// the last one is recent (a restart must not prune again).
+func (d *daemon) retention(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
 	now := d.a.now()
-	if ifDue {
-		if s, _ := d.db.GetState(stateRetention); s != "" {
-			if t, err := time.Parse(time.RFC3339, s); err == nil && now.Sub(t) < 24*time.Hour {
-				return
-			}
+	if s, _ := d.db.GetState(stateRetention); s != "" {
+		if t, err := time.Parse(time.RFC3339, s); err == nil && now.Sub(t) < retentionGap {
+			return
 		}
 	}
 	cfg, _, _ := d.current()
@@ -497,7 +542,9 @@ func (d *daemon) retention(ctx context.Context, ifDue bool) {
 		d.log.Error("retention", "error", err)
 		return
 	}
-	d.db.SetState(stateRetention, now.UTC().Format(time.RFC3339))
+	if err := d.db.SetState(stateRetention, now.UTC().Format(time.RFC3339)); err != nil {
+		d.log.Error("retention", "error", err)
+	}
 	d.log.Info("retention", "items_pruned", items, "seen_pruned", seen, "duration", time.Since(start).Round(time.Millisecond))
 }
 

@@ -28,11 +28,23 @@ const storeTimeout = 2 * time.Second
 // config's [[feed]] list is synced first, so every command sees the
 // subscriptions the file asks for.
 func (a *app) openStore(cfg *Config) (*store.DB, error) {
+	return a.openSynced(cfg, true)
+}
+
+// openReader opens the database for a read-only command (stats, feeds
+// list, opml export): feeds new in the config are added, so they show, but
+// none is removed: a command run with the wrong config by mistake must
+// not unsubscribe anything.
+func (a *app) openReader(cfg *Config) (*store.DB, error) {
+	return a.openSynced(cfg, false)
+}
+
+func (a *app) openSynced(cfg *Config, remove bool) (*store.DB, error) {
 	db, err := a.openDB(cfg)
 	if err != nil {
 		return nil, err
 	}
-	n, u, r, err := syncFeeds(db, cfg)
+	n, u, r, err := syncFeeds(db, cfg, remove)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sync feeds from config: %w", err)
@@ -43,9 +55,7 @@ func (a *app) openStore(cfg *Config) (*store.DB, error) {
 	return db, nil
 }
 
-// openDB opens the database without syncing feeds: read-only commands
-// (stats, feeds list, opml export) must never change subscriptions, least of
-// all when run with another config by mistake.
+// openDB opens the database without syncing feeds.
 func (a *app) openDB(cfg *Config) (*store.DB, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -55,18 +65,14 @@ func (a *app) openDB(cfg *Config) (*store.DB, error) {
 	return store.Open(cfg.DBPath(), store.Options{Timeout: storeTimeout, Now: a.now})
 }
 
-// command loads the configuration and opens the database: the preamble of
-// every command that works on the store. sync: see openStore and openDB.
-func (a *app) command(sync bool) (*Config, *store.DB, error) {
+// command loads the configuration and opens the database (openStore),
+// the preamble of every command that works on the store.
+func (a *app) command() (*Config, *store.DB, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return nil, nil, err
 	}
-	open := a.openDB
-	if sync {
-		open = a.openStore
-	}
-	db, err := open(cfg)
+	db, err := a.openStore(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,9 +104,10 @@ const stateConfigFeeds = "config/feeds"
 
 // syncFeeds makes the store's subscriptions follow the config's [[feed]]
 // list: new ones are added, config fields of existing ones updated (their
-// poll state kept), ones removed from the file unsubscribed. It writes only
-// what changed.
-func syncFeeds(db *store.DB, cfg *Config) (added, updated, removed int, err error) {
+// poll state kept), ones removed from the file unsubscribed (if remove; if
+// not, they stay noted for a later sync that removes). It writes only what
+// changed.
+func syncFeeds(db *store.DB, cfg *Config, remove bool) (added, updated, removed int, err error) {
 	var previous []string
 	if s, err := db.GetState(stateConfigFeeds); err != nil {
 		return 0, 0, 0, err
@@ -144,6 +151,10 @@ func syncFeeds(db *store.DB, cfg *Config) (added, updated, removed int, err erro
 	}
 	for _, u := range previous {
 		if slices.Contains(current, u) {
+			continue
+		}
+		if !remove {
+			current = append(current, u)
 			continue
 		}
 		f, err := lookupFeed(db, u)
@@ -216,8 +227,9 @@ func definition(cfg *Config, dc DigestConfig) digest.Definition {
 }
 
 // buildInput gathers what the builder needs for one slot: the items first
-// seen since the previous edition (or the window before the first one).
-func buildInput(db *store.DB, def digest.Definition, slot time.Time) (digest.Input, error) {
+// seen since the previous edition (or the window before the first one) up
+// to the slot, or up to until when that is later.
+func buildInput(db *store.DB, def digest.Definition, slot, until time.Time) (digest.Input, error) {
 	var prevTo time.Time
 	if last, err := db.LatestEdition(def.Name); err == nil {
 		prevTo = last.To
@@ -226,6 +238,9 @@ func buildInput(db *store.DB, def digest.Definition, slot time.Time) (digest.Inp
 	}
 	in := digest.Input{Slot: slot}
 	in.From, in.To = digest.Window(def, prevTo, slot)
+	if until.After(in.To) {
+		in.To = until
+	}
 	var err error
 	if in.Items, err = db.ItemsFirstSeen(in.From, in.To); err != nil {
 		return in, err
