@@ -73,7 +73,9 @@ type document struct {
 // "documents" of the inverse frequency, as usual for single-document
 // summarization).
 func parse(text string) *document {
-	d := &document{blocks: splitBlocks(text), vocab: map[string]int32{}}
+	d := &document{vocab: map[string]int32{}}
+	var split [][]string
+	d.blocks, split = cleanBlocks(splitBlocks(text))
 	var terms [][]int32
 	df := []int{}
 	pos, section := 0, 0
@@ -84,13 +86,7 @@ func parse(text string) *document {
 		if !b.heading && !b.list {
 			d.proseBlks++
 		}
-		var ss []string
-		if b.heading || b.list {
-			ss = []string{b.text}
-		} else {
-			ss = splitSentences(b.text)
-		}
-		for _, s := range ss {
+		for _, s := range split[bi] {
 			st := sentence{text: s, block: bi, section: section, pos: -1, index: len(d.sents), list: b.list, heading: b.heading}
 			if !b.heading && !b.list {
 				st.pos = pos
@@ -130,6 +126,35 @@ func parse(text string) *document {
 		d.sents[i].vec = d.vectorOf(terms[i])
 	}
 	return d
+}
+
+// cleanBlocks splits prose blocks into sentences and removes page clutter
+// (clutter.go) from every block: a block that was nothing but clutter goes,
+// so it neither counts as a paragraph nor opens a section.
+func cleanBlocks(bs []block) ([]block, [][]string) {
+	out := bs[:0]
+	var split [][]string
+	for _, b := range bs {
+		var ss []string
+		if b.heading || b.list {
+			if t := cleanSentence(b.text, true); t != "" {
+				b.text = t
+				ss = []string{t}
+			}
+		} else {
+			for i, s := range splitSentences(cleanLead(b.text)) {
+				if t := cleanSentence(s, i == 0); t != "" {
+					ss = append(ss, t)
+				}
+			}
+		}
+		if len(ss) == 0 {
+			continue
+		}
+		out = append(out, b)
+		split = append(split, ss)
+	}
+	return out, split
 }
 
 // vectorOf weights raw term ids; unknown terms (id < 0) are skipped.

@@ -62,7 +62,7 @@ func NewExtractive(glossary map[string]string) *Extractive {
 	}
 	// The id changes with the method version and the glossary, so a cache
 	// keyed by it never serves a summary made under other rules.
-	return &Extractive{glossary: g, id: "extractive/2/" + hex.EncodeToString(h.Sum(nil)[:6])}
+	return &Extractive{glossary: g, id: "extractive/3/" + hex.EncodeToString(h.Sum(nil)[:6])}
 }
 
 // EngineID identifies the engine and its configuration for cache keys.
@@ -174,12 +174,18 @@ func (d *document) tldr(sc scores, title string) string {
 		}
 	}
 	// Nothing fits cleanly: cut the best one at a word boundary (or, for
-	// texts of fragments only, the first of them).
-	best := d.sents[0].text
+	// texts of fragments only, the first of them that is not a heading).
+	// With no such sentence, say nothing: the caller has a fallback, and a
+	// heading such as "Markets" is no summary.
 	if len(cs) > 0 {
-		best = d.sents[cs[0].i].text
+		return cutWords(d.sents[cs[0].i].text, maxTLDR)
 	}
-	return cutWords(best, maxTLDR)
+	for _, s := range d.sents {
+		if !s.heading && s.words >= 3 {
+			return cutWords(s.text, maxTLDR)
+		}
+	}
+	return ""
 }
 
 func tldrPenalty(s sentence) float64 {

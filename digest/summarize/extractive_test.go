@@ -34,6 +34,7 @@ func TestExtractiveGolden(t *testing.T) {
 		{"moe-serving", "Serving a trillion-parameter MoE on eight GPUs"},
 		{"db-failover", "Postmortem: a 47-minute database failover"},
 		{"blurb", "Cloudflare expands Workers AI to 40 more cities"},
+		{"wire-clutter", "Nimbus revenue jumps 38% on AI chip demand"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := e.Summarize(context.Background(), tc.title, readFixture(t, tc.name+".txt"))
