@@ -290,3 +290,29 @@ func TestFallbackSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptySummaryTLDR(t *testing.T) {
+	paywall := "By Jane Doe · 25 November 2026\n\nSubscribe to continue reading."
+	tests := []struct {
+		name  string
+		title string
+		item  tidings.Item
+		want  string
+	}{
+		{"feed description says more", "Chip maker beats estimates",
+			tidings.Item{Summary: "<p>Nimbus reported revenue of $4.2 billion, up 31% on the year.</p>", Text: paywall},
+			"Nimbus reported revenue of $4.2 billion, up 31% on the year."},
+		{"description is the same text", "Chip maker beats estimates",
+			tidings.Item{Summary: paywall, Text: paywall}, "Chip maker beats estimates"},
+		{"description repeats the title", "Chip maker beats estimates",
+			tidings.Item{Summary: "Chip maker beats estimates", Text: paywall}, "Chip maker beats estimates"},
+		{"no description", "Chip maker beats estimates", tidings.Item{Text: paywall}, "Chip maker beats estimates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := emptySummaryTLDR(tt.title, tt.item); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

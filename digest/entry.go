@@ -52,7 +52,9 @@ func (b *Builder) entries(ctx context.Context, stories []Story) ([]tidings.Entry
 			if sum.TLDR == "" || sum.ReadingMinutes == 0 {
 				fb := fallbackSummary(s.Title, text)
 				if sum.TLDR == "" {
-					sum.TLDR = fb.TLDR // every entry shows a TL;DR line
+					// The summarizer found no usable sentence (a paywall stub,
+					// page clutter): the text's first line would be junk too.
+					sum.TLDR = emptySummaryTLDR(s.Title, *s.item) // every entry shows a TL;DR line
 				}
 				if sum.ReadingMinutes == 0 {
 					sum.ReadingMinutes = fb.ReadingMinutes
@@ -129,6 +131,18 @@ func fallbackSummary(title, text string) tidings.Summary {
 		tldr = title
 	}
 	return tidings.Summary{TLDR: tldr, ReadingMinutes: readingMinutes(text), Engine: FallbackEngine}
+}
+
+// emptySummaryTLDR is the TL;DR of a story whose text gave the summarizer
+// nothing usable: the feed's own description when it says more than the
+// title and is not the same text, else the title.
+func emptySummaryTLDR(title string, it tidings.Item) string {
+	desc := strings.Join(strings.Fields(stripTags(it.Summary)), " ")
+	text := strings.Join(strings.Fields(it.Text), " ")
+	if desc != "" && desc != text && !strings.EqualFold(desc, strings.TrimSpace(title)) && len(strings.Fields(desc)) >= 5 {
+		return truncate(firstSentence(desc), 200)
+	}
+	return title
 }
 
 func readingMinutes(text string) int {
