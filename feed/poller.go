@@ -35,7 +35,9 @@ type Poller struct {
 	sched scheduler
 }
 
-// Progress is reported after each feed of a run.
+// Progress is reported after each feed of a run. Done, New and Errors
+// are running totals; FeedURL, Err, Kind and Duration describe the feed
+// just polled.
 type Progress struct {
 	Done    int    `json:"done"`
 	Total   int    `json:"total"`
@@ -43,7 +45,21 @@ type Progress struct {
 	Errors  int    `json:"errors"`
 	FeedURL string `json:"feed_url"`
 	Err     string `json:"error,omitempty"`
+	// Kind is the feed's outcome: "ok", "not_modified", or the error
+	// kind (KindNetwork, KindHTTP, …; "interrupted" when the run was
+	// cancelled, "store" when saving failed).
+	Kind string `json:"kind"`
+	// Duration is the time to fetch, parse and store the feed.
+	Duration time.Duration `json:"duration"`
 }
+
+// Outcomes reported in Progress.Kind besides the error kinds.
+const (
+	outcomeOK          = "ok"
+	outcomeNotModified = "not_modified"
+	outcomeInterrupted = "interrupted"
+	outcomeStore       = "store"
+)
 
 // CycleResult sums up one run.
 type CycleResult struct {
@@ -93,7 +109,21 @@ type outcome struct {
 	res         tidings.PollResult
 	notModified bool
 	err         error
+	kind        string // error kind, when err is set ("" is outcomeStore)
 	bytes       int64
+}
+
+// kindOf is o's Progress.Kind.
+func (o outcome) kindOf() string {
+	switch {
+	case o.err == nil && o.notModified:
+		return outcomeNotModified
+	case o.err == nil:
+		return outcomeOK
+	case o.kind != "":
+		return o.kind
+	}
+	return outcomeStore
 }
 
 // PollFeeds polls the given feeds, earliest NextCheck first, with the
@@ -123,7 +153,9 @@ func (p *Poller) PollFeeds(ctx context.Context, feeds []tidings.Feed, progress f
 				if !ok {
 					return
 				}
+				t0 := time.Now()
 				o := p.pollOne(ctx, f)
+				took := time.Since(t0)
 				mu.Lock()
 				res.Feeds++
 				res.New += o.res.New
@@ -134,7 +166,7 @@ func (p *Poller) PollFeeds(ctx context.Context, feeds []tidings.Feed, progress f
 				}
 				pr.Done++
 				pr.New += o.res.New
-				pr.FeedURL, pr.Err = f.URL, ""
+				pr.FeedURL, pr.Err, pr.Kind, pr.Duration = f.URL, "", o.kindOf(), took
 				if o.err != nil {
 					res.Errors++
 					pr.Errors++
@@ -234,7 +266,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	release()
 	p.opts.Log.Debug("fetched", "feed_url", f.URL, "fetch_ms", time.Since(t0).Milliseconds())
 	if ctx.Err() != nil {
-		return outcome{err: ctx.Err()} // interrupted, not the feed's fault
+		return outcome{err: ctx.Err(), kind: outcomeInterrupted} // not the feed's fault
 	}
 	f.State.LastCheck = now
 	var o outcome
@@ -272,7 +304,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	// (released only while full text waits on the network), so at most
 	// GOMAXPROCS documents are expanded in memory at once.
 	if err := p.acquireCPU(ctx); err != nil {
-		return outcome{err: err}
+		return outcome{err: err, kind: outcomeInterrupted}
 	}
 	pf, err := func() (pf *parsedFeed, err error) {
 		defer recoverAs(&err, "parse")
@@ -296,7 +328,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	}()
 	p.releaseCPU()
 	if ctx.Err() != nil {
-		return outcome{err: ctx.Err()}
+		return outcome{err: ctx.Err(), kind: outcomeInterrupted}
 	}
 	if err != nil {
 		return p.failed(f, prev, &fetchError{Kind: KindParse, Err: fmt.Errorf("%s: %w", f.URL, err)}, o, now)
@@ -458,7 +490,7 @@ func (p *Poller) failed(f tidings.Feed, prev tidings.FeedState, err error, o out
 	} else {
 		p.opts.Log.Debug("feed still failing", "feed_url", f.URL, "error_kind", kind, "errors", f.State.ErrorCount)
 	}
-	o.err = err
+	o.err, o.kind = err, kind
 	if serr := p.st.SaveFeed(f); serr != nil {
 		o.err = fmt.Errorf("save feed %s: %w (after: %w)", f.URL, serr, err)
 	}

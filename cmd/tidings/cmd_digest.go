@@ -7,14 +7,12 @@ import (
 	netmail "net/mail"
 
 	"github.com/tidings/tidings"
-	"github.com/tidings/tidings/digest"
-	"github.com/tidings/tidings/digest/publish"
 )
 
 func (a *app) cmdDigest(ctx context.Context, args []string) error {
 	fs := a.flags("digest", "NAME [--dry-run] [--force]",
 		"Build an edition of digest NAME from the items first seen since its last\nedition, store it, publish the output directory and mail it.")
-	dry := fs.Bool("dry-run", false, "print the would-be edition with scores; store nothing")
+	dry := fs.Bool("dry-run", false, "print the would-be edition with scores and what was left out; store nothing\n(works while serve runs, through its control socket)")
 	force := fs.Bool("force", false, "build even when there are fewer than min_items stories")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -31,34 +29,15 @@ func (a *app) cmdDigest(ctx context.Context, args []string) error {
 	if !ok {
 		return usagef("no digest named %q in the configuration (have: %s)", pos[0], digestNames(cfg))
 	}
+	if *dry {
+		return a.dryRunDigest(ctx, cfg, dc, *force)
+	}
 	db, err := a.openStore(cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	slot := a.now().UTC()
-	if *dry {
-		def := definition(cfg, dc)
-		if *force {
-			def.Quiet = digest.QuietPublish
-		}
-		in, err := buildInput(db, def, slot, slot)
-		if err != nil {
-			return err
-		}
-		sum, err := a.summarizer(cfg, db)
-		if err != nil {
-			return err
-		}
-		ed, err := (&digest.Builder{Summarizer: sum, Now: a.now, Log: a.log}).Build(ctx, def, in)
-		if errors.Is(err, digest.ErrTooFew) {
-			fmt.Fprintf(a.stdout, "no edition: %v (use --force to build it anyway)\n", err)
-			return nil
-		} else if err != nil {
-			return err
-		}
-		return publish.RenderText(a.stdout, ed, publish.TextOptions{Scores: true})
-	}
 	run, err := a.makeEdition(ctx, cfg, db, dc, slot, *force)
 	if err != nil {
 		return err

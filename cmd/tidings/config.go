@@ -96,6 +96,7 @@ type PublishConfig struct {
 	Dir          string
 	BaseURL      string
 	Title        string
+	Lang         string // BCP 47 language of the site and feeds
 	TemplatesDir string
 	WebSubHubs   []string
 }

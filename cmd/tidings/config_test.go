@@ -43,6 +43,7 @@ func TestDefaults(t *testing.T) {
 		{"smtp configured", cfg.SMTP.Configured(), false},
 		{"retention.max_age", cfg.Retention.MaxAge, 720 * time.Hour},
 		{"log.format", cfg.Log.Format, "text"},
+		{"publish.lang", cfg.Publish.Lang, "en"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -270,6 +270,7 @@ func (v *validator) build(fc *fileConfig, dir string) *Config {
 		Dir:          resolvePath(dir, str(p.Dir, "./public")),
 		BaseURL:      str(p.BaseURL, defaultBaseURL),
 		Title:        str(p.Title, "Tidings"),
+		Lang:         str(p.Lang, "en"),
 		TemplatesDir: resolvePath(dir, p.TemplatesDir),
 		WebSubHubs:   p.WebSubHubs,
 	}
@@ -278,6 +279,9 @@ func (v *validator) build(fc *fileConfig, dir string) *Config {
 	}
 	for _, h := range p.WebSubHubs {
 		v.httpURL("publish.websub_hubs", h)
+	}
+	if !langTag.MatchString(cfg.Publish.Lang) {
+		v.fail("publish.lang", "%q is not a language tag (use a BCP 47 tag such as \"en\", \"de\" or \"pt-BR\")", cfg.Publish.Lang)
 	}
 	if p.Dir != nil && *p.Dir == "" {
 		v.fail("publish.dir", "must not be empty")
@@ -347,6 +351,10 @@ func (v *validator) build(fc *fileConfig, dir string) *Config {
 
 // safeName keeps digest names usable as one path segment and URL segment.
 var safeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// langTag accepts the shape of a BCP 47 tag: a 2–3 letter language, then
+// subtags of 1–8 letters or digits (script, region, variants).
+var langTag = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 
 // reservedName reports top-level paths of the published site itself.
 func reservedName(name string) bool {

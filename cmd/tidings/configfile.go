@@ -89,6 +89,7 @@ type filePublish struct {
 	Dir          *string  `toml:"dir"`
 	BaseURL      *string  `toml:"base_url"`
 	Title        *string  `toml:"title"`
+	Lang         *string  `toml:"lang"`
 	TemplatesDir string   `toml:"templates_dir"`
 	WebSubHubs   []string `toml:"websub_hubs"`
 }

@@ -174,7 +174,7 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	}
 	db.Close() // the demo server only reads files from here on
 
-	out := &http.Server{Handler: publish.NewHandler(cfg.Publish.Dir, publish.HandlerOptions{}), ReadHeaderTimeout: 10 * time.Second}
+	out := &http.Server{Handler: publish.NewHandler(cfg.Publish.Dir, publish.HandlerOptions{MaxAge: publish.CacheMaxAge(digestInfos(cfg))}), ReadHeaderTimeout: 10 * time.Second}
 	g.Go(func() error { return ignoreClosed(out.Serve(outLn)) })
 	fmt.Fprintf(a.stdout, "output: %s\nserving the demo at %s (Ctrl-C to stop)\n", cfg.Publish.Dir, baseURL)
 	if a.onServing != nil {

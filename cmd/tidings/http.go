@@ -29,7 +29,7 @@ func (d *daemon) handler() http.Handler {
 	if d.metrics != nil {
 		mux.Handle("GET /metrics", d.metrics.handler())
 	}
-	mux.Handle("/", publish.NewHandler(cfg.Publish.Dir, publish.HandlerOptions{}))
+	mux.Handle("/", publish.NewHandler(cfg.Publish.Dir, publish.HandlerOptions{MaxAge: publish.CacheMaxAge(digestInfos(cfg))}))
 	return mux
 }
 
@@ -118,6 +118,7 @@ func (d *daemon) controlHandler() http.Handler {
 		feeds, err := d.db.Feeds()
 		writeJSON(w, feeds, err)
 	})
+	mux.HandleFunc("GET /dry-run/{name}", d.serveDryRun)
 	return mux
 }
 

@@ -189,6 +189,16 @@ func TestCommandsWhileServing(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200 && strings.Contains(string(b), "Bitmap indexes explained")
 	})
+	// Cache-Control follows the daily cadence (publish.CacheMaxAge), not
+	// the handler's 5 minute default.
+	if resp, err := client.Get(base + "/daily/feed.xml"); err != nil {
+		t.Error(err)
+	} else {
+		resp.Body.Close()
+		if got := resp.Header.Get("Cache-Control"); !strings.Contains(got, "max-age=3600") {
+			t.Errorf("Cache-Control = %q, want max-age=3600", got)
+		}
+	}
 
 	tests := []struct {
 		name string
@@ -201,6 +211,7 @@ func TestCommandsWhileServing(t *testing.T) {
 		{"feeds list json", []string{"feeds", "list", "--json"}, 0, `"health": "ok"`},
 		{"opml export", []string{"opml", "export"}, 0, "/rss.xml"},
 		{"backup", []string{"backup", filepath.Join(dir, "b.db")}, 0, "through the running daemon"},
+		{"digest dry run", []string{"digest", "daily", "--dry-run"}, 0, "no edition: digest daily: too few stories"},
 		{"fetch", []string{"fetch"}, 1, "is in use by another tidings process"},
 	}
 	for _, tt := range tests {

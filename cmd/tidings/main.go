@@ -47,6 +47,8 @@ type app struct {
 	level      slog.LevelVar // the log level; a reload changes it
 
 	listen string // serve --listen, kept across reloads
+	// grace replaces shutdownGrace when set (tests).
+	grace time.Duration
 
 	// onServing is called by serve once it listens, with the bound address.
 	onServing func(addr string)

@@ -19,6 +19,7 @@ type metrics struct {
 	reg           *prometheus.Registry
 	pollDuration  prometheus.Histogram
 	fetches       *prometheus.CounterVec
+	fetchDuration *prometheus.HistogramVec
 	feeds         *prometheus.GaugeVec
 	itemsStored   *prometheus.CounterVec
 	editions      *prometheus.CounterVec
@@ -36,6 +37,10 @@ func newMetrics(d *daemon) *metrics {
 		}),
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tidings_fetches_total", Help: "Feed fetches by outcome (ok, not_modified, error).",
+		}, []string{"outcome"}),
+		fetchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tidings_fetch_duration_seconds", Help: "Time to fetch, parse and store one feed, by outcome (ok, not_modified, or the error kind: network, timeout, http, …).",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10),
 		}, []string{"outcome"}),
 		feeds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tidings_feeds", Help: "Subscribed feeds by health state (ok, failing, disabled, new).",
@@ -58,7 +63,7 @@ func newMetrics(d *daemon) *metrics {
 			Name: "tidings_outbox_deliveries", Help: "Email deliveries in the outbox by state (pending, failed).",
 		}, []string{"state"}),
 	}
-	m.reg.MustRegister(m.pollDuration, m.fetches, m.feeds, m.itemsStored, m.editions, m.buildDuration, m.publishDur, m.outbox,
+	m.reg.MustRegister(m.pollDuration, m.fetches, m.fetchDuration, m.feeds, m.itemsStored, m.editions, m.buildDuration, m.publishDur, m.outbox,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.updateFeeds(d.db)
 	return m
@@ -78,6 +83,15 @@ func (m *metrics) observePoll(res feed.CycleResult, dur time.Duration) {
 	m.fetches.WithLabelValues("error").Add(float64(res.Errors))
 	m.itemsStored.WithLabelValues("new").Add(float64(res.New))
 	m.itemsStored.WithLabelValues("updated").Add(float64(res.Updated))
+}
+
+// observeFetch records one feed's poll (a feed.Poller progress callback;
+// the poller never calls it concurrently).
+func (m *metrics) observeFetch(p feed.Progress) {
+	if m == nil {
+		return
+	}
+	m.fetchDuration.WithLabelValues(p.Kind).Observe(p.Duration.Seconds())
 }
 
 func (m *metrics) updateFeeds(db *store.DB) {

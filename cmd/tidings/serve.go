@@ -22,11 +22,15 @@ import (
 	"github.com/tidings/tidings/store"
 )
 
-// Shutdown bounds: in-flight jobs get drainTimeout to finish after
-// SIGTERM, HTTP requests get httpTimeout.
+// Shutdown bounds. On SIGTERM no new job starts; jobs already running
+// keep their context for shutdownGrace, so a poll or an edition in flight
+// finishes and is committed. Then their context is cancelled and they get
+// drainTimeout to return. HTTP requests get httpTimeout, meanwhile. The
+// sum stays under the systemd unit's TimeoutStopSec (30 s).
 const (
-	drainTimeout = 30 * time.Second
-	httpTimeout  = 10 * time.Second
+	shutdownGrace = 20 * time.Second
+	drainTimeout  = 5 * time.Second
+	httpTimeout   = 10 * time.Second
 )
 
 func (a *app) cmdServe(ctx context.Context, args []string) error {
@@ -56,6 +60,11 @@ type daemon struct {
 	started time.Time
 	metrics *metrics  // nil when server.metrics is off
 	notify  *notifier // systemd; a no-op elsewhere
+
+	// stop is done once the daemon is stopping: jobs check it before they
+	// start, while the work context they run with lives on for the grace
+	// period. nil means never (tests that drive jobs directly).
+	stop context.Context
 
 	// build serializes edition building and publishing: digests sharing a
 	// schedule, a catch-up and the start-up publish all write the one
@@ -114,16 +123,20 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 		cron.WithLogger(cl),
 		cron.WithLocation(time.UTC),
 	)
-	// Jobs capture gctx: a failing server goroutine stops them too.
+	// gctx is the stop signal (a failing server goroutine stops the daemon
+	// too); jobs capture work, which outlives it by the grace period.
 	g, gctx := errgroup.WithContext(ctx)
-	if err := d.apply(gctx, cfg, sched); err != nil {
+	d.stop = gctx
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	if err := d.apply(work, cfg, sched); err != nil {
 		ln.Close()
 		ctl.Close()
 		return err
 	}
-	pollID, _ := sched.AddFunc("@every 1m", func() { d.poll(gctx) })
-	sched.AddFunc("@every 1m", func() { d.deliver(gctx) })
-	retentionID, _ := sched.AddFunc("17 3 * * *", func() { d.retention(gctx) })
+	pollID, _ := sched.AddFunc("@every 1m", func() { d.poll(work) })
+	sched.AddFunc("@every 1m", func() { d.deliver(work) })
+	retentionID, _ := sched.AddFunc("17 3 * * *", func() { d.retention(work) })
 
 	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	csrv := &http.Server{Handler: d.controlHandler(), ReadHeaderTimeout: 10 * time.Second}
@@ -143,10 +156,12 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 	// overlaps a scheduled run and a panic is recovered: the first poll,
 	// missed digest slots (once), an output directory an interrupted
 	// publish left behind the store, retention if a day has passed.
+	startup := make(chan struct{})
 	g.Go(func() error {
+		defer close(startup)
 		sched.Entry(pollID).WrappedJob.Run()
-		d.guard("catch-up", func() { d.catchUp(gctx) })
-		d.guard("publish", func() { d.republish(gctx) })
+		d.guard("catch-up", func() { d.catchUp(work) })
+		d.guard("publish", func() { d.republish(work) })
 		sched.Entry(retentionID).WrappedJob.Run()
 		return nil
 	})
@@ -165,25 +180,48 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 				return nil
 			case <-hup:
 				d.notify.Reloading()
-				d.guard("reload", func() { d.reload(gctx, sched) })
+				d.guard("reload", func() { d.reload(work, sched) })
 				d.notify.Ready()
 			}
 		}
 	})
 
+	grace := shutdownGrace
+	if a.grace > 0 {
+		grace = a.grace
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down")
 		d.notify.Stopping()
-		jobs := sched.Stop() // no new runs; running ones see ctx cancelled
+		graceUp := time.NewTimer(grace) // from the signal, not after the HTTP shutdown
+		defer graceUp.Stop()
+		jobs := sched.Stop() // no new runs; running ones go on with work
 		sctx, cancel := context.WithTimeout(context.Background(), httpTimeout)
 		defer cancel()
 		err := errors.Join(srv.Shutdown(sctx), csrv.Shutdown(sctx))
-		select {
-		case <-jobs.Done():
-		case <-time.After(drainTimeout):
-			log.Warn("jobs still running at shutdown; closing anyway", "waited", drainTimeout)
+		// idle waits for the running cron jobs and the start-up work, or
+		// for timeout.
+		idle := func(timeout <-chan time.Time) bool {
+			for _, done := range []<-chan struct{}{jobs.Done(), startup} {
+				select {
+				case <-done:
+				case <-timeout:
+					return false
+				}
+			}
+			return true
 		}
+		if !idle(graceUp.C) {
+			log.Warn("work still running after the shutdown grace period; cancelling it", "grace", grace)
+			cancelWork()
+			drain := time.NewTimer(drainTimeout)
+			defer drain.Stop()
+			if !idle(drain.C) {
+				log.Warn("jobs still running at shutdown; closing anyway", "waited", grace+drainTimeout)
+			}
+		}
+		cancelWork()
 		return err
 	})
 	err = g.Wait()
@@ -327,9 +365,15 @@ func restartOnly(old, cfg *Config) []string {
 	return keys
 }
 
+// stopped reports whether new work must not start: the daemon is stopping
+// or ctx is done.
+func (d *daemon) stopped(ctx context.Context) bool {
+	return ctx.Err() != nil || (d.stop != nil && d.stop.Err() != nil)
+}
+
 // poll runs one poll cycle of the feeds that are due.
 func (d *daemon) poll(ctx context.Context) {
-	if ctx.Err() != nil {
+	if d.stopped(ctx) {
 		return
 	}
 	_, poller, _ := d.current()
@@ -337,7 +381,7 @@ func (d *daemon) poll(ctx context.Context) {
 	d.mu.Lock()
 	d.health.LastPollStart = d.a.now()
 	d.mu.Unlock()
-	res, err := poller.PollDue(ctx)
+	res, err := d.pollDue(ctx, poller)
 	dur := time.Since(start)
 	d.mu.Lock()
 	d.health.LastPoll = d.a.now()
@@ -362,14 +406,31 @@ func (d *daemon) poll(ctx context.Context) {
 	d.metrics.updateFeeds(d.db)
 }
 
+// pollDue polls the feeds that are due, observing each fetch in the
+// metrics.
+func (d *daemon) pollDue(ctx context.Context, poller *feed.Poller) (feed.CycleResult, error) {
+	feeds, err := d.db.DueFeeds(d.a.now())
+	if err != nil {
+		return feed.CycleResult{}, fmt.Errorf("due feeds: %w", err)
+	}
+	var progress func(feed.Progress)
+	if d.metrics != nil {
+		progress = d.metrics.observeFetch
+	}
+	return poller.PollFeeds(ctx, feeds, progress)
+}
+
 // runDigest builds the edition of the latest slot of digest name that has
 // not been built yet (idempotent: the store keeps one edition per slot).
 func (d *daemon) runDigest(ctx context.Context, name string) {
-	if ctx.Err() != nil {
+	if d.stopped(ctx) {
 		return
 	}
 	d.build.Lock()
 	defer d.build.Unlock()
+	if d.stopped(ctx) {
+		return // stopped while waiting for another build
+	}
 	cfg, _, _ := d.current()
 	dc, ok := cfg.Digest(name)
 	if !ok {
@@ -426,7 +487,7 @@ func (d *daemon) catchUp(ctx context.Context) {
 	cfg, _, _ := d.current()
 	now := d.a.now()
 	for _, dc := range cfg.Digests {
-		if ctx.Err() != nil {
+		if d.stopped(ctx) {
 			return
 		}
 		name := dc.Def.Name
@@ -458,6 +519,9 @@ func (d *daemon) catchUp(ctx context.Context) {
 // start: an edition saved just before a crash or a shutdown may not have
 // been published. Unchanged files are not rewritten, so this is cheap.
 func (d *daemon) republish(ctx context.Context) {
+	if d.stopped(ctx) {
+		return
+	}
 	d.build.Lock()
 	defer d.build.Unlock()
 	cfg, _, _ := d.current()
@@ -475,7 +539,7 @@ func (d *daemon) republish(ctx context.Context) {
 
 // deliver retries due outbox entries.
 func (d *daemon) deliver(ctx context.Context) {
-	if ctx.Err() != nil {
+	if d.stopped(ctx) {
 		return
 	}
 	_, _, sender := d.current()
@@ -519,7 +583,7 @@ const retentionGap = 20 * time.Hour
 // their seen-set entries. It runs daily and at start, skipping a run when
 // the last one is recent (a restart must not prune again).
 func (d *daemon) retention(ctx context.Context) {
-	if ctx.Err() != nil {
+	if d.stopped(ctx) {
 		return
 	}
 	now := d.a.now()

@@ -56,7 +56,8 @@ func TestServeMetrics(t *testing.T) {
 		body = string(b)
 		return strings.Contains(body, `tidings_items_stored_total{kind="new"} 2`)
 	})
-	for _, want := range []string{`tidings_feeds{state="ok"} 1`, "tidings_poll_cycle_duration_seconds_count 1", `tidings_fetches_total{outcome="ok"} 1`, "go_goroutines"} {
+	for _, want := range []string{`tidings_feeds{state="ok"} 1`, "tidings_poll_cycle_duration_seconds_count 1", `tidings_fetches_total{outcome="ok"} 1`,
+		`tidings_fetch_duration_seconds_count{outcome="ok"} 1`, "go_goroutines"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -187,7 +187,9 @@ func lookupFeed(db *store.DB, url string) (tidings.Feed, error) {
 	return db.FeedByURL(url)
 }
 
-func (a *app) summarizer(cfg *Config, db *store.DB) (digest.Summarizer, error) {
+// summarizer builds the configured engine behind cache (the store, or a
+// readOnlyCache for dry runs).
+func (a *app) summarizer(cfg *Config, cache summarize.Cache) (digest.Summarizer, error) {
 	var glossary map[string]string
 	if cfg.Summarize.GlossaryFile != "" {
 		g, err := summarize.LoadGlossary(cfg.Summarize.GlossaryFile)
@@ -198,7 +200,7 @@ func (a *app) summarizer(cfg *Config, db *store.DB) (digest.Summarizer, error) {
 	}
 	// Summaries are cached by content, so a rebuilt edition or a story in
 	// two digests is summarized once.
-	ext := summarize.Cached(summarize.NewExtractive(glossary), db)
+	ext := summarize.Cached(summarize.NewExtractive(glossary), cache)
 	if cfg.Summarize.Engine != "llm" {
 		return ext, nil
 	}
@@ -211,7 +213,7 @@ func (a *app) summarizer(cfg *Config, db *store.DB) (digest.Summarizer, error) {
 		Concurrency: l.Concurrency,
 		DailyTokens: l.DailyTokens,
 		Now:         a.now,
-	}, ext, db, a.log)
+	}, ext, cache, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("summarize.llm: %w", err)
 	}
@@ -228,10 +230,12 @@ func definition(cfg *Config, dc DigestConfig) digest.Definition {
 
 // buildInput gathers what the builder needs for one slot: the items first
 // seen since the previous edition (or the window before the first one) up
-// to the slot, or up to until when that is later.
+// to the slot, or up to until when that is later, plus the stories of the
+// recent editions (see recentlyPublished).
 func buildInput(db *store.DB, def digest.Definition, slot, until time.Time) (digest.Input, error) {
 	var prevTo time.Time
-	if last, err := db.LatestEdition(def.Name); err == nil {
+	last, err := db.LatestEdition(def.Name)
+	if err == nil {
 		prevTo = last.To
 	} else if !errors.Is(err, tidings.ErrNotFound) {
 		return digest.Input{}, err
@@ -241,7 +245,6 @@ func buildInput(db *store.DB, def digest.Definition, slot, until time.Time) (dig
 	if until.After(in.To) {
 		in.To = until
 	}
-	var err error
 	if in.Items, err = db.ItemsFirstSeen(in.From, in.To); err != nil {
 		return in, err
 	}
@@ -251,7 +254,55 @@ func buildInput(db *store.DB, def digest.Definition, slot, until time.Time) (dig
 	if in.Exclude, err = db.EditionItemIDs(def.Name); err != nil {
 		return in, err
 	}
+	published, err := recentlyPublished(db, last, in.From.Add(-max(2*def.Window, 7*24*time.Hour)))
+	if err != nil {
+		return in, err
+	}
+	have := make(map[string]bool, len(in.Items))
+	for _, it := range in.Items {
+		have[it.ID] = true
+	}
+	for _, it := range published {
+		if !have[it.ID] {
+			have[it.ID] = true
+			in.Items = append(in.Items, it)
+		}
+	}
 	return in, nil
+}
+
+// recentlyPublished loads the stories of last and the editions before it
+// that ended after since (one edition at a time: editions carry whole
+// articles). They are in Input.Exclude, so they are never candidates again;
+// given to the builder they let a later copy of the same story (a wire
+// copy, an aggregator's link) cluster with them and be dropped. Items
+// pruned since are skipped.
+func recentlyPublished(db *store.DB, last tidings.Edition, since time.Time) ([]tidings.Item, error) {
+	var items []tidings.Item
+	for ed := last; ed.Number > 0 && ed.To.After(since); {
+		for _, sec := range ed.Sections {
+			for _, e := range sec.Entries {
+				it, err := db.Item(e.ItemID)
+				if errors.Is(err, tidings.ErrNotFound) {
+					continue
+				} else if err != nil {
+					return nil, fmt.Errorf("item %s of %s #%d: %w", e.ItemID, ed.Digest, ed.Number, err)
+				}
+				items = append(items, it)
+			}
+		}
+		if ed.Number == 1 {
+			break
+		}
+		prev, err := db.Edition(ed.Digest, ed.Number-1)
+		if errors.Is(err, tidings.ErrNotFound) {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		ed = prev
+	}
+	return items, nil
 }
 
 func (a *app) publisher(cfg *Config) *publish.Publisher {
@@ -264,21 +315,31 @@ func (a *app) publisher(cfg *Config) *publish.Publisher {
 	}
 }
 
-// publishAll rebuilds the output directory from the store (unchanged files
-// are left alone by the publisher).
-func (a *app) publishAll(ctx context.Context, cfg *Config, db *store.DB) (publish.Result, error) {
-	in := publish.Input{Title: cfg.Publish.Title, Editions: map[string][]tidings.Edition{}}
-	names := map[string]bool{}
+// digestInfos describes the configured digests to the publisher (and to
+// the HTTP handler, whose cache lifetime follows their cadence).
+func digestInfos(cfg *Config) []publish.DigestInfo {
+	infos := make([]publish.DigestInfo, 0, len(cfg.Digests))
 	for _, dc := range cfg.Digests {
-		names[dc.Def.Name] = true
-		in.Digests = append(in.Digests, publish.DigestInfo{
+		infos = append(infos, publish.DigestInfo{
 			Name:        dc.Def.Name,
 			Title:       dc.Def.Title,
 			Description: dc.Def.Description,
 			Schedule:    dc.Schedule,
-			TTL:         ttlOf(dc, a.now()),
+			TTL:         ttlOf(dc),
 			Hubs:        cfg.Publish.WebSubHubs,
 		})
+	}
+	return infos
+}
+
+// publishAll rebuilds the output directory from the store (unchanged files
+// are left alone by the publisher).
+func (a *app) publishAll(ctx context.Context, cfg *Config, db *store.DB) (publish.Result, error) {
+	in := publish.Input{Title: cfg.Publish.Title, Lang: cfg.Publish.Lang, Digests: digestInfos(cfg),
+		Editions: map[string][]tidings.Edition{}}
+	names := map[string]bool{}
+	for _, d := range in.Digests {
+		names[d.Name] = true
 	}
 	stored, err := db.Digests()
 	if err != nil {
@@ -287,7 +348,8 @@ func (a *app) publishAll(ctx context.Context, cfg *Config, db *store.DB) (publis
 	// Digests removed from the config keep their published history.
 	for _, n := range stored {
 		if !names[n] {
-			in.Digests = append(in.Digests, publish.DigestInfo{Name: n, Title: n})
+			// No title: the publisher falls back to the latest edition's.
+			in.Digests = append(in.Digests, publish.DigestInfo{Name: n})
 		}
 	}
 	for _, d := range in.Digests {
@@ -308,13 +370,40 @@ func (a *app) publishAll(ctx context.Context, cfg *Config, db *store.DB) (publis
 	return a.publisher(cfg).Publish(ctx, in)
 }
 
-// ttlOf tells feed readers how long to wait: the gap between two slots.
-func ttlOf(dc DigestConfig, now time.Time) time.Duration {
+// ttlOf tells feed readers how long to wait: the shortest gap between two
+// slots over a fixed reference week. Measuring from now would make a
+// weekday-only schedule's TTL change from day to day, rewriting the feeds
+// for nothing.
+func ttlOf(dc DigestConfig) time.Duration {
 	if dc.Cron == nil {
 		return 0
 	}
-	n1 := dc.Cron.Next(now)
-	return dc.Cron.Next(n1).Sub(n1)
+	// A fixed week (from Monday, 1 January 2024) with no clock change in
+	// the usual time zones.
+	ref := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := ref.Add(7 * 24 * time.Hour)
+	var best time.Duration
+	prev := dc.Cron.Next(ref)
+	// Bounded: a "* * * * *" schedule has 10,080 slots a week. The gap
+	// that crosses the week's end counts too, so a monthly schedule gets
+	// one.
+	for range 20000 {
+		if prev.IsZero() {
+			break
+		}
+		next := dc.Cron.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		if gap := next.Sub(prev); gap > 0 && (best == 0 || gap < best) {
+			best = gap
+		}
+		if next.After(end) {
+			break
+		}
+		prev = next
+	}
+	return best
 }
 
 // sender builds the mail sender, or nil when no SMTP is configured.
