@@ -35,6 +35,10 @@ type Options struct {
 	// Resolve replaces DNS resolution (tests map names to addresses with it);
 	// nil uses the system resolver.
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Stop, when closed, starts no further feeds of a cycle, while polls
+	// already under way go on under their context: a stopping daemon lets
+	// in-flight work finish without beginning new work. nil never stops.
+	Stop <-chan struct{}
 }
 
 // Defaults.

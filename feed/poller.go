@@ -135,7 +135,7 @@ func (p *Poller) PollFeeds(ctx context.Context, feeds []tidings.Feed, progress f
 	start := time.Now()
 	feeds = slices.Clone(feeds)
 	slices.SortStableFunc(feeds, func(a, b tidings.Feed) int { return a.State.NextCheck.Compare(b.State.NextCheck) })
-	q := newQueue(feeds, p.f.hosts)
+	q := newQueue(feeds, p.f.hosts, p.opts.Stop)
 
 	var (
 		mu  sync.Mutex
@@ -191,13 +191,14 @@ func (p *Poller) PollFeeds(ctx context.Context, feeds []tidings.Feed, progress f
 // limit so one slow host never idles the whole pool.
 type queue struct {
 	mu     sync.Mutex
+	stop   <-chan struct{} // closed: hand out no more feeds
 	hosts  *hostLimiter
 	byHost map[string][]tidings.Feed // each in due order
 	left   int
 }
 
-func newQueue(feeds []tidings.Feed, h *hostLimiter) *queue {
-	q := &queue{hosts: h, byHost: map[string][]tidings.Feed{}, left: len(feeds)}
+func newQueue(feeds []tidings.Feed, h *hostLimiter, stop <-chan struct{}) *queue {
+	q := &queue{hosts: h, byHost: map[string][]tidings.Feed{}, left: len(feeds), stop: stop}
 	for _, f := range feeds {
 		host := hostOf(f.URL)
 		q.byHost[host] = append(q.byHost[host], f)
@@ -212,7 +213,7 @@ func (q *queue) next(ctx context.Context) (tidings.Feed, bool) {
 	for {
 		wake := q.hosts.changed()
 		q.mu.Lock()
-		if q.left == 0 || ctx.Err() != nil {
+		if q.left == 0 || ctx.Err() != nil || q.stopped() {
 			q.mu.Unlock()
 			return tidings.Feed{}, false
 		}
@@ -240,9 +241,20 @@ func (q *queue) next(ctx context.Context) (tidings.Feed, bool) {
 		q.mu.Unlock()
 		select {
 		case <-wake:
+		case <-q.stop:
+			return tidings.Feed{}, false
 		case <-ctx.Done():
 			return tidings.Feed{}, false
 		}
+	}
+}
+
+func (q *queue) stopped() bool {
+	select {
+	case <-q.stop:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -252,7 +252,11 @@ func ignoreClosed(err error) error {
 // apply makes cfg current: a new poller and sender, and one cron entry per
 // digest (entries of the previous config are removed first).
 func (d *daemon) apply(ctx context.Context, cfg *Config, sched *cron.Cron) error {
-	poller, err := feed.NewPoller(d.db, d.a.feedOptions(cfg))
+	opts := d.a.feedOptions(cfg)
+	if d.stop != nil {
+		opts.Stop = d.stop.Done() // stopping: finish the feeds in flight, start no more
+	}
+	poller, err := feed.NewPoller(d.db, opts)
 	if err != nil {
 		return err
 	}
