@@ -101,6 +101,7 @@ type result struct {
 	Restart       idle    `json:"restart_idle"`      // restarted, nothing due, after -idle (page cache warm)
 	Cold          idle    `json:"cold_restart_idle"` // the same with database and binary evicted from the page cache
 	DBBytes       int64   `json:"db_bytes"`
+	UsedBytes     int64   `json:"used_bytes"` // size of a backup: the pages in use
 	Requests      int64   `json:"farm_requests"`
 }
 
@@ -120,7 +121,9 @@ func (r result) print(w io.Writer) {
 	}{{"idle after a restart     ", r.Restart}, {"idle after a cold restart", r.Cold}} {
 		fmt.Fprintf(w, "  %s RSS %s = anon %s + file %s (database mapping %s), VmHWM %s\n", x.name, mib(x.v.RSS), mib(x.v.Anon), mib(x.v.File), mib(x.v.DB), mib(x.v.HWM))
 	}
-	fmt.Fprintf(w, "  database %.1f MiB; farm answered %d requests\n", float64(r.DBBytes)/(1<<20), r.Requests)
+	items := r.Feeds * r.Items
+	fmt.Fprintf(w, "  database file %.1f MiB, in use %.1f MiB for %d items = %.2f MB per 1,000 items; farm answered %d requests\n",
+		float64(r.DBBytes)/(1<<20), float64(r.UsedBytes)/(1<<20), items, float64(r.UsedBytes)/1e6/float64(items)*1000, r.Requests)
 }
 
 func run(ctx context.Context, o options) (result, error) {
@@ -190,8 +193,17 @@ func run(ctx context.Context, o options) (result, error) {
 	if res.Cold, err = idleRun(ctx, o, cfg, filepath.Join(dir, "serve-3.log")); err != nil {
 		return res, err
 	}
-	if st, err := os.Stat(filepath.Join(dir, "data", "tidings.db")); err == nil {
+	if st, err := os.Stat(dbPath); err == nil {
 		res.DBBytes = st.Size()
+	}
+	// A backup copies the used pages only: the database's real size, not
+	// the file's preallocated growth.
+	bk := filepath.Join(dir, "backup.db")
+	if out, err := exec.CommandContext(ctx, o.bin, "-config", cfg, "backup", bk).CombinedOutput(); err != nil {
+		return res, fmt.Errorf("backup: %v: %s", err, out)
+	}
+	if st, err := os.Stat(bk); err == nil {
+		res.UsedBytes = st.Size()
 	}
 	res.Requests = f.requests()
 	return res, ctx.Err()
