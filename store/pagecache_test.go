@@ -32,3 +32,30 @@ func TestTrimCache(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseMemoryKeepsData: releasing the mapped pages between reads and
+// writes loses nothing and leaves the file consistent.
+func TestReleaseMemoryKeepsData(t *testing.T) {
+	db := openTest(t)
+	f := addFeed(t, db, "https://example.org/feed.xml")
+	p := newProse(5)
+	var ids []string
+	for i := range 10 {
+		it := p.article(strconv.Itoa(i), 3000)
+		poll(t, db, f, t0.Add(time.Duration(i)*time.Minute), it)
+		ids = append(ids, tidings.ItemID(f.ID, it.Identity))
+		db.ReleaseMemory()
+	}
+	for _, id := range ids {
+		it, err := db.Item(id)
+		if err != nil {
+			t.Fatalf("Item(%s) after release: %v", id, err)
+		}
+		if len(it.Text) < 1000 {
+			t.Errorf("Item(%s) text has %d bytes after release, want the full article", id, len(it.Text))
+		}
+	}
+	if err := db.Check(); err != nil {
+		t.Errorf("check after release: %v", err)
+	}
+}

@@ -206,6 +206,24 @@ const trimCacheEvery = 32
 // the same wall and CPU time; trimming every 8 polls gained nothing more.
 func (db *DB) trimCache() {
 	if db.cache != nil && db.writes.Add(1)%trimCacheEvery == 0 {
+		db.ReleaseMemory()
+	}
+}
+
+// ReleaseMemory gives the database's file pages back to the kernel: the
+// pages mapped into this process (they stay in the page cache, so the next
+// read is a cheap minor fault) and the cached pages no one maps. bbolt's
+// mapping of a grown database otherwise stays resident for as long as the
+// daemon runs, which is what `top` and a Pi's 512 MB see. The daemon calls
+// it after a poll cycle; it is cheap and changes no data.
+func (db *DB) ReleaseMemory() {
+	// A read transaction holds bbolt's mmap lock, so the mapping cannot be
+	// replaced while it is advised.
+	_ = db.bolt.View(func(tx *bbolt.Tx) error {
+		unmapPages(db.bolt.Info().Data, tx.Size())
+		return nil
+	})
+	if db.cache != nil {
 		dropCleanPages(db.cache)
 	}
 }
