@@ -141,6 +141,16 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	csrv := &http.Server{Handler: d.controlHandler(), ReadHeaderTimeout: 10 * time.Second}
 
+	// SIGHUP is caught before readiness is announced: until signal.Notify
+	// runs, Go's default for SIGHUP is to exit, and a reload sent right
+	// after READY=1 would kill the daemon.
+	hup := a.hup
+	if hup == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGHUP)
+		defer signal.Stop(ch)
+		hup = ch
+	}
 	g.Go(func() error { return ignoreClosed(srv.Serve(ln)) })
 	g.Go(func() error { return ignoreClosed(csrv.Serve(ctl)) })
 	sched.Start()
@@ -167,13 +177,6 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 		return nil
 	})
 
-	hup := a.hup
-	if hup == nil {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGHUP)
-		defer signal.Stop(ch)
-		hup = ch
-	}
 	g.Go(func() error {
 		for {
 			select {
