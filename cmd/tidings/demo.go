@@ -79,7 +79,7 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 
 	// The sample feed server, on loopback only.
 	started := a.now()
-	srcLn, err := net.Listen("tcp", "127.0.0.1:0")
+	srcLn, err := listenDemoSource(*dir)
 	if err != nil {
 		return err
 	}
@@ -159,14 +159,22 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	fmt.Fprintf(a.stdout, "fetched %d sample feeds: %d new items, %d errors\n", res.Feeds, res.New, res.Errors)
-	run, err := a.makeEdition(gctx, cfg, db, cfg.Digests[0], a.now().UTC(), true)
-	if err != nil {
-		return err
+	// A rerun in the same --dir with nothing new shows the edition it has
+	// rather than publishing an empty one.
+	ed, err := db.LatestEdition(cfg.Digests[0].Def.Name)
+	if res.New > 0 || err != nil {
+		run, err := a.makeEdition(gctx, cfg, db, cfg.Digests[0], a.now().UTC(), true)
+		if err != nil {
+			return err
+		}
+		ed = run.Edition
+		fmt.Fprintf(a.stdout, "built %s #%d with %d stories\n", ed.Digest, ed.Number, ed.Count())
+	} else {
+		fmt.Fprintf(a.stdout, "no new stories since %s #%d; showing it\n", ed.Digest, ed.Number)
 	}
-	fmt.Fprintf(a.stdout, "built %s #%d with %d stories\n", run.Edition.Digest, run.Edition.Number, run.Edition.Count())
 	index := filepath.Join(cfg.Publish.Dir, "index.html")
 	if *once {
-		if err := relinkOffline(cfg.Publish.Dir, run.Edition); err != nil {
+		if err := relinkOffline(cfg.Publish.Dir, ed); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "output: %s\nopen:   %s\n", cfg.Publish.Dir, index)
@@ -408,4 +416,31 @@ func renderDemoArticle(now time.Time, a demoArticle) []byte {
 	b.WriteString("<aside class=\"related\"><h2>Related</h2><ul><li><a href=\"/\">More from this author</a></li><li><a href=\"/\">Popular this week</a></li></ul></aside>\n")
 	b.WriteString("</main><footer><p>© Sample Publications. All rights reserved.</p></footer></body></html>\n")
 	return []byte(b.String())
+}
+
+// demoPortFile remembers, inside --dir, the port the sample feed server had.
+const demoPortFile = "demo-source-port"
+
+// listenDemoSource listens on loopback for the sample feed server, on the
+// port an earlier run in the same directory used when it is free: the feed
+// URLs, and so the feeds' ids and seen-sets, then stay the same and a rerun
+// does not present the same stories as new ones.
+func listenDemoSource(dir string) (net.Listener, error) {
+	portFile := filepath.Join(dir, demoPortFile)
+	if b, err := os.ReadFile(portFile); err == nil {
+		if port, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && port > 0 && port < 65536 {
+			if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+				return ln, nil
+			}
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		_ = os.WriteFile(portFile, []byte(port+"\n"), 0o644) // best effort: only reruns benefit
+	}
+	return ln, nil
 }

@@ -290,3 +290,23 @@ func TestDemoServes(t *testing.T) {
 		t.Errorf("demo exit code %d after Ctrl-C", code)
 	}
 }
+
+// TestDemoRerunSameDir: a second demo in the same directory finds the same
+// feeds (same port, same ids), so nothing comes back as new and no empty
+// edition is published.
+func TestDemoRerunSameDir(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, stderr := run(t, "demo", "--once", "--dir", dir); code != 0 {
+		t.Fatalf("first demo: code %d, out %q, stderr %q", code, out, stderr)
+	}
+	code, out, stderr := run(t, "demo", "--once", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("second demo: code %d, out %q, stderr %q", code, out, stderr)
+	}
+	if !strings.Contains(out, "0 new items") || !strings.Contains(out, "no new stories since daily #1") {
+		t.Errorf("got %q, want no new items and the first edition shown again", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "public", "daily", "2")); !os.IsNotExist(err) {
+		t.Errorf("got an edition 2 directory (err %v), want none", err)
+	}
+}
