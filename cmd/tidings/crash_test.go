@@ -872,6 +872,7 @@ type crashSink struct {
 
 	mu       sync.Mutex
 	round    int
+	killed   map[int]bool // rounds whose process was killed
 	msgs     map[string]*sinkMsg
 	windowed int // duplicates explained by a kill between 250 and commit
 }
@@ -890,7 +891,7 @@ func sinkKey(messageID, rcpt string) string {
 }
 
 func newCrashSink(t *testing.T) *crashSink {
-	s := &crashSink{msgs: map[string]*sinkMsg{}}
+	s := &crashSink{msgs: map[string]*sinkMsg{}, killed: map[int]bool{}}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
@@ -914,7 +915,9 @@ func newCrashSink(t *testing.T) *crashSink {
 }
 
 func (s *crashSink) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &sinkSession{sink: s}, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &sinkSession{sink: s, round: s.round}, nil
 }
 
 func (s *crashSink) setRound(r int) {
@@ -923,14 +926,14 @@ func (s *crashSink) setRound(r int) {
 	s.mu.Unlock()
 }
 
-func (s *crashSink) accept(messageID string, rcpts []string) {
+func (s *crashSink) accept(messageID string, rcpts []string, round int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, rc := range rcpts {
 		k := sinkKey(messageID, rc)
 		m := s.msgs[k]
 		if m == nil {
-			m = &sinkMsg{firstRound: s.round}
+			m = &sinkMsg{firstRound: round}
 			s.msgs[k] = m
 		}
 		m.count++
@@ -961,12 +964,16 @@ func (s *crashSink) count(key string) int {
 func (s *crashSink) settleRound(r int, killed bool, sentIDs map[string]bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.killed[r] = killed
 	for k, m := range s.msgs {
 		if m.settled || m.firstRound > r {
 			continue
 		}
 		m.settled = true
-		m.recorded = sentIDs[k] || !killed
+		// The sending process's round decides: a message stored after its
+		// sender was killed is pending in the outbox unless the store says
+		// otherwise, and a later copy is then the unavoidable SMTP window.
+		m.recorded = sentIDs[k] || !s.killed[m.firstRound]
 	}
 }
 
@@ -1000,6 +1007,10 @@ func (s *crashSink) report(t *testing.T) {
 type sinkSession struct {
 	sink  *crashSink
 	rcpts []string
+	// round is the round whose process opened the connection. A message a
+	// killed sender had fully sent may be stored after the next round began;
+	// it still belongs to the killed round, whose outbox never saw the 250.
+	round int
 }
 
 func (ss *sinkSession) Reset()        { ss.rcpts = nil }
@@ -1025,7 +1036,7 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		return errors.New("554 message without Message-ID")
 	}
 	time.Sleep(sinkDelay)
-	ss.sink.accept(id, ss.rcpts)
+	ss.sink.accept(id, ss.rcpts, ss.round)
 	return nil
 }
 
