@@ -148,21 +148,30 @@ func isAcronym(w string) bool {
 	return upper >= 2 && upper*2 >= letters
 }
 
-// acronymDefs finds "Long Form (ACR)", "ACR (Long Form)", "ACR, or Long
-// Form," and "Long Form, or ACR," in one sentence, and "A vs B (long a vs.
-// long b)". Each pair is checked letter by letter (Schwartz & Hearst 2003)
-// and by the initials of the long form's words.
-func acronymDefs(s string, off int) []gterm {
-	var out []gterm
+// forEachParen calls fn for each parenthesized span of s, in order: open is
+// the index of "(" and inner the trimmed text up to the next ")". An
+// unclosed "(" ends the walk.
+func forEachParen(s string, fn func(open int, inner string)) {
 	for i := 0; i < len(s); i++ {
 		if s[i] != '(' {
 			continue
 		}
 		j := strings.IndexByte(s[i:], ')')
 		if j < 0 {
-			break
+			return
 		}
-		inner := strings.TrimSpace(s[i+1 : i+j])
+		fn(i, strings.TrimSpace(s[i+1:i+j]))
+		i += j
+	}
+}
+
+// acronymDefs finds "Long Form (ACR)", "ACR (Long Form)", "ACR, or Long
+// Form," and "Long Form, or ACR," in one sentence, and "A vs B (long a vs.
+// long b)". Each pair is checked letter by letter (Schwartz & Hearst 2003)
+// and by the initials of the long form's words.
+func acronymDefs(s string, off int) []gterm {
+	var out []gterm
+	forEachParen(s, func(i int, inner string) {
 		before := strings.TrimSpace(s[:i])
 		fields := strings.Fields(inner)
 		switch {
@@ -186,8 +195,7 @@ func acronymDefs(s string, off int) []gterm {
 			}
 			out = append(out, pairedDefs(pw, inner, off+i)...)
 		}
-		i += j
-	}
+	})
 	out = append(out, orDefs(s, off)...)
 	for k := range out {
 		out[k].prio = prioAcronym

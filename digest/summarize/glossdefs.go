@@ -176,15 +176,7 @@ func namesKind(def string) bool {
 // parenDefs handles "X (short for Y)" and "(a X is Y)".
 func parenDefs(s string, off int) []gterm {
 	var out []gterm
-	for i := 0; i < len(s); i++ {
-		if s[i] != '(' {
-			continue
-		}
-		j := strings.IndexByte(s[i:], ')')
-		if j < 0 {
-			break
-		}
-		inner := strings.TrimSpace(s[i+1 : i+j])
+	forEachParen(s, func(i int, inner string) {
 		li := strings.ToLower(inner)
 		for _, p := range []string{"short for ", "shorthand for ", "which stands for ", "stands for "} {
 			if !strings.HasPrefix(li, p) {
@@ -204,8 +196,7 @@ func parenDefs(s string, off int) []gterm {
 		if t, d, art, ok := innerDefinition(inner); ok {
 			out = append(out, gterm{term: t, def: d, article: art, pos: off + i})
 		}
-		i += j
-	}
+	})
 	return out
 }
 
