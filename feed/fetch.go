@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -59,11 +58,40 @@ type response struct {
 	buf         *bytes.Buffer
 }
 
+// getBuf takes a body buffer from the free list, or makes one.
+func (f *fetcher) getBuf() *bytes.Buffer {
+	select {
+	case b := <-f.bufs:
+		b.Reset()
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
+
 // putBuf returns a body buffer for reuse; huge ones are left to the GC so
-// one big feed does not pin its size forever.
+// one big feed does not pin its size forever. A free list, not a
+// sync.Pool: a busy poll cycle runs a GC every few feeds, and each GC
+// empties a Pool, so its bodies were read into fresh, regrown buffers
+// (a tenth of all allocation).
 func (f *fetcher) putBuf(b *bytes.Buffer) {
-	if b != nil && b.Cap() <= 4<<20 {
-		f.bufs.Put(b)
+	if b == nil || b.Cap() > 4<<20 {
+		return
+	}
+	select {
+	case f.bufs <- b:
+	default:
+	}
+}
+
+// dropBufs empties the free list, so an idle daemon holds no bodies.
+func (f *fetcher) dropBufs() {
+	for {
+		select {
+		case <-f.bufs:
+		default:
+			return
+		}
 	}
 }
 
@@ -82,7 +110,10 @@ type fetcher struct {
 	client *http.Client
 	guard  *guard
 	hosts  *hostLimiter
-	bufs   sync.Pool // *bytes.Buffer for bodies
+	bufs   chan *bytes.Buffer // free body buffers, at most one per worker
+	// proxies holds the host:port of the environment's proxies, which the
+	// dialer trusts even on internal addresses.
+	proxies map[string]bool
 }
 
 type redirectKey struct{}
@@ -97,9 +128,21 @@ func newFetcher(opts Options) (*fetcher, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxies := proxyAddrs()
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           g.dialer(opts.Resolve, proxyHosts()),
+		Proxy: http.ProxyFromEnvironment,
+		// The proxy's logs should name Tidings for HTTPS too, as they do
+		// for the proxied plain-HTTP requests.
+		ProxyConnectHeader: http.Header{"User-Agent": {opts.UserAgent}},
+		// net/http reports a refused CONNECT as the bare status text
+		// ("Forbidden"), which reads as if the feed's site refused us.
+		OnProxyConnectResponse: func(_ context.Context, proxy *url.URL, req *http.Request, resp *http.Response) error {
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("proxy %s refused CONNECT to %s: %s", proxy.Host, req.Host, resp.Status)
+			}
+			return nil
+		},
+		DialContext:           g.dialer(opts.Resolve, proxies),
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: opts.Timeout,
 		ExpectContinueTimeout: time.Second,
@@ -112,8 +155,8 @@ func newFetcher(opts Options) (*fetcher, error) {
 		ForceAttemptHTTP2:   true,
 		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
 	}
-	fe := &fetcher{opts: opts, guard: g, hosts: newHostLimiter(opts.PerHost)}
-	fe.bufs.New = func() any { return new(bytes.Buffer) }
+	fe := &fetcher{opts: opts, guard: g, hosts: newHostLimiter(opts.PerHost), proxies: proxies}
+	fe.bufs = make(chan *bytes.Buffer, max(opts.Workers, 1))
 	fe.client = &http.Client{
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -146,11 +189,16 @@ func (f *fetcher) close() { f.client.CloseIdleConnections() }
 
 // checkProxied applies the address guard to the target of a request that
 // goes through an HTTP(S) proxy: the dialer then only sees the proxy, so
-// the target's name is resolved here and refused the same way.
+// the target's name is resolved here and refused the same way. A direct
+// request to the proxy's own address is checked too, since the dialer
+// would let it through on the proxy's trust.
 func (f *fetcher) checkProxied(req *http.Request) error {
 	p, err := http.ProxyFromEnvironment(req)
-	if err != nil || p == nil {
-		return nil
+	if err != nil {
+		return nil // the transport reports the bad proxy setting itself
+	}
+	if p == nil && !f.proxies[canonicalAddr(req.URL)] {
+		return nil // direct: the dialer guards it
 	}
 	host := req.URL.Hostname()
 	var ips []netip.Addr
@@ -175,6 +223,9 @@ func (f *fetcher) checkProxied(req *http.Request) error {
 // conditional carries the validators of the last successful fetch.
 type conditional struct {
 	ETag, LastModified, BodyHash string
+	// beforeBody, if set, runs when a 200's body is about to be read (not
+	// for 304s or a repeated ETag); an error abandons the response.
+	beforeBody func() error
 }
 
 // get fetches u. accept lists the media types wanted; cond (may be zero)
@@ -247,8 +298,12 @@ func (f *fetcher) get(ctx context.Context, u, accept string, cond conditional) (
 	default:
 		return r, &fetchError{Kind: KindHTTP, Err: fmt.Errorf("fetch %s: unsupported content encoding %q", u, resp.Header.Get("Content-Encoding"))}
 	}
-	buf := f.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
+	if cond.beforeBody != nil {
+		if err := cond.beforeBody(); err != nil {
+			return r, classifyNetErr(u, err)
+		}
+	}
+	buf := f.getBuf()
 	if resp.ContentLength > 0 && resp.ContentLength <= f.opts.MaxBody {
 		buf.Grow(int(resp.ContentLength))
 	}

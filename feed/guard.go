@@ -120,7 +120,7 @@ func (g *guard) control(ctx context.Context) func(network, address string, c sys
 // dialer returns a DialContext that resolves the name itself, refuses
 // internal addresses before dialling and keeps the per-address Control check
 // as the last line of defence.
-func (g *guard) dialer(resolve func(context.Context, string) ([]netip.Addr, error), proxyHosts map[string]bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func (g *guard) dialer(resolve func(context.Context, string) ([]netip.Addr, error), proxies map[string]bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
@@ -140,9 +140,12 @@ func (g *guard) dialer(resolve func(context.Context, string) ([]netip.Addr, erro
 				return nil, err
 			}
 		}
-		// The operator's configured proxy is trusted even when it is local.
+		// The operator's configured proxy is trusted even when it is local,
+		// but only at its own address: Go never proxies loopback targets, so
+		// a feed on another port of a loopback proxy's host is dialled
+		// directly and must still meet the guard.
 		gg := g
-		if proxyHosts[strings.ToLower(host)] {
+		if proxies[net.JoinHostPort(strings.ToLower(host), port)] {
 			gg = &guard{nets: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}}
 		}
 		ctx = context.WithValue(ctx, hostKey{}, host)
@@ -172,14 +175,34 @@ func (g *guard) dialer(resolve func(context.Context, string) ([]netip.Addr, erro
 	}
 }
 
-// proxyHosts names the hosts of the environment's HTTP(S) proxies.
-func proxyHosts() map[string]bool {
+// proxyAddrs names the host:port of each HTTP(S) proxy in the environment.
+func proxyAddrs() map[string]bool {
 	m := map[string]bool{}
-	for _, probe := range []string{"http://example.com/", "https://example.com/"} {
+	// The probe host is under .invalid (reserved, RFC 2606) so that a
+	// NO_PROXY listing real hosts cannot hide the proxy from the probe and
+	// leave every proxied fetch refused by the guard.
+	for _, probe := range []string{"http://tidings-proxy-probe.invalid/", "https://tidings-proxy-probe.invalid/"} {
 		u, _ := url.Parse(probe)
 		if p, err := http.ProxyFromEnvironment(&http.Request{URL: u}); err == nil && p != nil {
-			m[strings.ToLower(p.Hostname())] = true
+			m[canonicalAddr(p)] = true
 		}
 	}
 	return m
+}
+
+// canonicalAddr is u's lower-case host and port, the port defaulted from
+// the scheme the way net/http does when it dials u.
+func canonicalAddr(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		case "socks5", "socks5h":
+			port = "1080"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }

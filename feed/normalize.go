@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -217,11 +216,19 @@ func badShare(vals []string) float64 {
 
 func contentHash(parts ...string) string {
 	h := sha256.New()
+	// Through a stack buffer: io.WriteString would copy each (long)
+	// content string to the heap first.
+	var buf [4096]byte
 	for _, p := range parts {
-		io.WriteString(h, p)
+		for len(p) > 0 {
+			n := copy(buf[:], p)
+			h.Write(buf[:n])
+			p = p[n:]
+		}
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
 // cleanAuthors turns "jo@example.org (Jo Doe)" and "Jo Doe <jo@…>" into

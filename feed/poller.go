@@ -15,7 +15,10 @@ import (
 // Store is the part of the store the poller needs; *store.DB satisfies it.
 type Store interface {
 	SaveFeed(f tidings.Feed) error
-	SavePoll(f tidings.Feed, items []tidings.Item, now time.Time) (tidings.PollResult, error)
+	// SavePollNotify stores a poll's feed state and items, calling encoded
+	// (if not nil) once it no longer needs the CPU, before it waits for
+	// the write.
+	SavePollNotify(f tidings.Feed, items []tidings.Item, now time.Time, encoded func()) (tidings.PollResult, error)
 	DueFeeds(now time.Time) ([]tidings.Feed, error)
 	KnownIdentities(feedID uint64, identities []string) (map[string]bool, error)
 }
@@ -23,16 +26,20 @@ type Store interface {
 // Poller polls feeds and records what it finds. It is safe for concurrent
 // use; the host limit applies across all concurrent runs.
 type Poller struct {
-	// cpu bounds the CPU-heavy steps (parse, sanitize) to the number of
-	// cores: with every worker parsing at once, goroutines reading bodies
-	// wait for a core and hold their host slot far longer, and every
-	// half-parsed document costs memory.
-	cpu   chan struct{}
-	st    Store
-	opts  Options
-	f     *fetcher
-	san   *sanitizer
-	sched scheduler
+	// cpu bounds the CPU-heavy steps (parse, sanitize, the store's
+	// encoding) to the number of cores: with every worker parsing at once,
+	// goroutines reading bodies wait for a core and hold their host slot
+	// far longer, and every half-parsed document costs memory.
+	cpu chan struct{}
+	// bodies bounds the feed bodies read and not yet parsed: when parsing
+	// is the bottleneck, the workers that wait for a core wait before
+	// reading, not with a body each in memory.
+	bodies chan struct{}
+	st     Store
+	opts   Options
+	f      *fetcher
+	san    *sanitizer
+	sched  scheduler
 }
 
 // Progress is reported after each feed of a run. Done, New and Errors
@@ -85,7 +92,35 @@ func NewPoller(st Store, opts Options) (*Poller, error) {
 		return nil, err
 	}
 	return &Poller{st: st, opts: o, f: f, san: newSanitizer(), sched: newScheduler(o),
-		cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
+		cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), bodies: make(chan struct{}, runtime.GOMAXPROCS(0)+2)}, nil
+}
+
+// heldSlot is a caller's hold on one slot of a semaphore channel.
+type heldSlot struct {
+	ch   chan struct{}
+	held bool
+}
+
+// take waits for a slot unless one is held already.
+func (s *heldSlot) take(ctx context.Context) error {
+	if s.held {
+		return nil
+	}
+	select {
+	case s.ch <- struct{}{}:
+		s.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// release gives the slot back if one is held.
+func (s *heldSlot) release() {
+	if s.held {
+		s.held = false
+		<-s.ch
+	}
 }
 
 // Close releases idle connections.
@@ -180,6 +215,7 @@ func (p *Poller) PollFeeds(ctx context.Context, feeds []tidings.Feed, progress f
 		}()
 	}
 	wg.Wait()
+	p.f.dropBufs()
 	res.Duration = time.Since(start)
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("poll interrupted after %d of %d feeds: %w", res.Feeds, len(feeds), err)
@@ -270,11 +306,24 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 		}
 	}
 	defer release()
+	// A body slot is taken before the body is read and held until it is
+	// parsed: a worker waiting for a core then holds an unread response,
+	// not a body. One CPU slot covers parsing, normalizing, sanitizing and
+	// the store's encoding (released while full text waits on the network,
+	// and by the store before its write wait): a parsed feed goes on to be
+	// compressed instead of queueing for the store's encoders with all its
+	// items in memory while other workers parse more.
+	body, cpu := heldSlot{ch: p.bodies}, heldSlot{ch: p.cpu}
+	defer body.release()
+	defer cpu.release()
 
 	now := p.opts.Now()
 	prev := f.State
 	t0 := time.Now()
-	resp, err := p.f.get(ctx, f.URL, acceptFeed, conditional{ETag: f.State.ETag, LastModified: f.State.LastModified, BodyHash: f.State.BodyHash})
+	resp, err := p.f.get(ctx, f.URL, acceptFeed, conditional{ETag: f.State.ETag, LastModified: f.State.LastModified, BodyHash: f.State.BodyHash,
+		// Under ctx, not the request's timeout: waiting for a turn is not
+		// the server's slowness.
+		beforeBody: func() error { return body.take(ctx) }})
 	release()
 	p.opts.Log.Debug("fetched", "feed_url", f.URL, "fetch_ms", time.Since(t0).Milliseconds())
 	if ctx.Err() != nil {
@@ -294,6 +343,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	h := hints{cache: cacheHint(resp.Header, now), ttl: f.State.TTL}
 	keepValidators := !expiresNow(resp.Header)
 	if resp.NotModified {
+		body.release() // the body hash matched
 		if keepValidators {
 			if lm := resp.Header.Get("Last-Modified"); lm != "" {
 				f.State.LastModified = lm
@@ -312,10 +362,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 		return o
 	}
 
-	// One CPU slot covers parsing, normalizing and sanitizing this feed
-	// (released only while full text waits on the network), so at most
-	// GOMAXPROCS documents are expanded in memory at once.
-	if err := p.acquireCPU(ctx); err != nil {
+	if err := cpu.take(ctx); err != nil {
 		return outcome{err: err, kind: outcomeInterrupted}
 	}
 	pf, err := func() (pf *parsedFeed, err error) {
@@ -324,21 +371,19 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	}()
 	if err != nil && looksLikeChallenge(resp.Body) {
 		p.f.release(resp)
-		p.releaseCPU()
 		return p.failed(f, prev, &fetchError{Kind: KindChallenge, Status: resp.Status,
 			Err: fmt.Errorf("fetch %s: got a bot-protection challenge page instead of the feed; the site blocks automated readers", f.URL)}, o, now)
 	}
 	bodyHash := hashBody(resp.Body)
 	p.f.release(resp) // parsed values are copies; the buffer is reused
+	body.release()
 	if err != nil {
-		p.releaseCPU()
 		return p.failed(f, prev, &fetchError{Kind: KindParse, Err: fmt.Errorf("parse %s: %w", f.URL, err)}, o, now)
 	}
 	items, nr, err := func() (items []tidings.Item, nr normalizeResult, err error) {
 		defer recoverAs(&err, "normalize")
 		return p.build(ctx, f, pf, resp.URL, now)
 	}()
-	p.releaseCPU()
 	if ctx.Err() != nil {
 		return outcome{err: ctx.Err(), kind: outcomeInterrupted}
 	}
@@ -371,7 +416,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	p.succeeded(&f, prev, now)
 	h.ttl, h.period = pf.TTL, pf.UpdatePeriod
 	f.State.NextCheck = p.sched.next(f, h, now)
-	r, err := p.st.SavePoll(f, items, now)
+	r, err := p.st.SavePollNotify(f, items, now, cpu.release)
 	if err != nil {
 		o.err = fmt.Errorf("save poll of %s: %w", f.URL, err)
 		return o
@@ -507,15 +552,6 @@ func (p *Poller) failed(f tidings.Feed, prev tidings.FeedState, err error, o out
 		o.err = fmt.Errorf("save feed %s: %w (after: %w)", f.URL, serr, err)
 	}
 	return o
-}
-
-func (p *Poller) acquireCPU(ctx context.Context) error {
-	select {
-	case p.cpu <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (p *Poller) releaseCPU() { <-p.cpu }

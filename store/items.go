@@ -43,6 +43,16 @@ func seenKey(feedID uint64, key []byte) []byte { return join(u64(feedID), key) }
 // tidings.ItemID(f.ID, Identity) and FeedID = f.ID when those are empty. If
 // neither the feed record nor any item changes, nothing is written.
 func (db *DB) SavePoll(f tidings.Feed, items []tidings.Item, now time.Time) (tidings.PollResult, error) {
+	return db.SavePollNotify(f, items, now, nil)
+}
+
+// SavePollNotify is SavePoll that calls encoded (if not nil) once the
+// poll's values are encoded and compressed, before it waits for the write
+// transaction, in the caller's goroutine. A caller that bounds its
+// CPU-heavy work can hand its slot on there instead of holding it through
+// the wait. encoded is not called when SavePollNotify fails before that
+// point or has nothing to write.
+func (db *DB) SavePollNotify(f tidings.Feed, items []tidings.Item, now time.Time, encoded func()) (tidings.PollResult, error) {
 	if f.ID == 0 {
 		return tidings.PollResult{}, fmt.Errorf("save poll of %s: zero feed id", f.URL)
 	}
@@ -73,6 +83,9 @@ func (db *DB) SavePoll(f tidings.Feed, items []tidings.Item, now time.Time) (tid
 	var res tidings.PollResult
 	var writes bool
 	plan := make([]itemWrite, len(items))
+	for i := range items {
+		plan[i].fp = itemFingerprint(&items[i])
+	}
 	err = db.view(func(tx *bbolt.Tx) (err error) {
 		res, writes, err = db.applyPoll(tx, &f, fval, items, now, plan, true)
 		return err
@@ -86,10 +99,20 @@ func (db *DB) SavePoll(f tidings.Feed, items []tidings.Item, now time.Time) (tid
 	for i := range plan {
 		if plan[i].write {
 			it := items[i]
+			plan[i].published = it.Published
 			if plan[i].value, err = db.encodeItem(&it, plan[i].firstSeen, now); err != nil {
 				return res, wrapPoll(f.URL, err)
 			}
 		}
+	}
+	// The bodies are in the prepared values now. Dropping them here lets
+	// the GC free them while this poll waits for the batch: with many
+	// polls in flight, that wait held most of the ingest's live heap.
+	for i := range items {
+		items[i].Summary, items[i].Content, items[i].Text = "", "", ""
+	}
+	if encoded != nil {
+		encoded()
 	}
 	err = db.batch(func(tx *bbolt.Tx) (err error) {
 		res, _, err = db.applyPoll(tx, &f, fval, items, now, plan, false)
@@ -111,16 +134,21 @@ func wrapPoll(url string, err error) error {
 // itemWrite is the dry run's verdict on one item of a poll: whether it is
 // written and with which FirstSeen, and the value encoded for that.
 type itemWrite struct {
+	fp        [8]byte // itemFingerprint, taken before the bodies are dropped
 	write     bool
 	firstSeen uint64 // ns
 	value     []byte
+	published time.Time // the item's own Published (encodeItem may default it)
 }
 
 // applyPoll classifies (dry, filling plan) or stores the poll (using the
-// values prepared in plan). It must start from scratch on every call:
-// bbolt's Batch may run it twice. The write run re-checks everything, as
-// another writer may have committed since the dry run; an item whose
-// prepared value no longer fits (rare) is encoded here.
+// values prepared in plan; the items' bodies are gone by then). It must
+// start from scratch on every call: bbolt's Batch may run it twice. The
+// write run re-checks everything, as another writer may have committed
+// since the dry run: a prepared value stored with another FirstSeen is
+// re-encoded from itself, and an item the dry run found unchanged or
+// pruned is left alone (keeping the other writer's version; a pruned item
+// stays pruned).
 func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidings.Item, now time.Time, plan []itemWrite, dry bool) (res tidings.PollResult, writes bool, err error) {
 	if !bytes.Equal(bkt(tx, bFeeds).Get(u64(f.ID)), fval) {
 		writes = true
@@ -132,12 +160,18 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 	}
 	itemsB, byID, seen := bkt(tx, bItems), bkt(tx, bItemsByID), bkt(tx, bSeen)
 	nowNS := nsKey(now)
-	// value returns the encoded item i stored with firstSeen.
+	// value returns the encoded item i stored with firstSeen, or nil when
+	// the dry run prepared nothing for item i.
 	value := func(i int, firstSeen uint64) ([]byte, error) {
-		if p := plan[i]; p.value != nil && p.firstSeen == firstSeen {
+		p := plan[i]
+		if p.value == nil || p.firstSeen == firstSeen {
 			return p.value, nil
 		}
-		it := items[i] // a copy: the stored times must not leak into a rerun
+		it, err := db.codec.decodeItem(p.value)
+		if err != nil {
+			return nil, err
+		}
+		it.Published = p.published
 		return db.encodeItem(&it, firstSeen, now)
 	}
 	for i := range items {
@@ -149,20 +183,26 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 			if err != nil {
 				return res, writes, corruptError(db.path, fmt.Errorf("item %s: %w", it.ID, err))
 			}
-			if head.fingerprint == itemFingerprint(it) {
+			if head.fingerprint == plan[i].fp {
 				res.Unchanged++
 				continue
 			}
-			res.Updated++
-			writes = true
 			if dry {
-				plan[i] = itemWrite{write: true, firstSeen: head.firstSeen}
+				res.Updated++
+				writes = true
+				plan[i].write, plan[i].firstSeen = true, head.firstSeen
 				continue
 			}
 			v, err := value(i, head.firstSeen)
 			if err != nil {
 				return res, writes, err
 			}
+			if v == nil {
+				res.Unchanged++
+				continue
+			}
+			res.Updated++
+			writes = true
 			if err := putItem(tx, bytes.Clone(seq), v); err != nil {
 				return res, writes, err
 			}
@@ -180,16 +220,22 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 			}
 			continue
 		}
-		res.New++
-		writes = true
 		if dry {
-			plan[i] = itemWrite{write: true, firstSeen: nowNS}
+			res.New++
+			writes = true
+			plan[i].write, plan[i].firstSeen = true, nowNS
 			continue
 		}
 		v, err := value(i, nowNS)
 		if err != nil {
 			return res, writes, err
 		}
+		if v == nil {
+			res.Unchanged++
+			continue
+		}
+		res.New++
+		writes = true
 		n, err := itemsB.NextSequence()
 		if err != nil {
 			return res, writes, err

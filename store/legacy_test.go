@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
+	"errors"
 	"testing"
 	"time"
 
@@ -117,7 +118,7 @@ func TestStalePreparedValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	fval, _ := marshal(&f)
-	plan := []itemWrite{{write: true, firstSeen: nsKey(t1), value: stale}}
+	plan := []itemWrite{{fp: itemFingerprint(&edited), write: true, firstSeen: nsKey(t1), value: stale, published: edited.Published}}
 	if err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		res, _, err := db.applyPoll(tx, &f, fval, []tidings.Item{edited}, t1, plan, false)
 		if res != (tidings.PollResult{Updated: 1}) {
@@ -133,5 +134,32 @@ func TestStalePreparedValue(t *testing.T) {
 	}
 	if !got.FirstSeen.Equal(t0) || got.Text != "alpha v2" {
 		t.Errorf("stored first seen %v text %q, want %v and the edit", got.FirstSeen, got.Text, t0)
+	}
+}
+
+// TestUnpreparedItemIsLeftAlone: an item the dry run found unchanged (so
+// nothing was prepared and its body is gone) but that another writer
+// removed before the write is not stored again: the poll keeps no body to
+// store, and a pruned item must not come back.
+func TestUnpreparedItemIsLeftAlone(t *testing.T) {
+	db := openTest(t)
+	f := addFeed(t, db, "https://example.org/feed.xml")
+	a := item("a", "alpha")
+	a.ID, a.FeedID = tidings.ItemID(f.ID, "a"), f.ID
+	light := a
+	light.Content, light.Text, light.Summary = "", "", ""
+	fval, _ := marshal(&f)
+	plan := []itemWrite{{fp: itemFingerprint(&a)}}
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		res, _, err := db.applyPoll(tx, &f, fval, []tidings.Item{light}, t0, plan, false)
+		if res != (tidings.PollResult{Unchanged: 1}) {
+			t.Errorf("result %+v, want unchanged", res)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Item(a.ID); !errors.Is(err, tidings.ErrNotFound) {
+		t.Errorf("item stored without a body: %v", err)
 	}
 }

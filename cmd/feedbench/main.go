@@ -44,7 +44,7 @@ type config struct {
 	fullText                   string
 	noSync                     bool
 	store                      string
-	memProfile                 string
+	memProfile, keep           string
 }
 
 func main() {
@@ -61,7 +61,8 @@ func main() {
 	flag.StringVar(&c.store, "store", "bbolt", "bbolt (the real store) or null (measure the poller alone)")
 	flag.BoolVar(&c.child, "farm-child", false, "internal: serve the farm and print its base URLs")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
-	flag.StringVar(&c.memProfile, "memprofile", "", "write a heap profile after the cold ingest to this file")
+	flag.StringVar(&c.memProfile, "memprofile", "", "write the cold ingest's allocations to this file, and the heap in use half way through it to FILE.mid")
+	flag.StringVar(&c.keep, "keep", "", "keep the database in this directory (for inspection) instead of a temporary one")
 	flag.Parse()
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
@@ -148,11 +149,15 @@ func run(ctx context.Context, c config) error {
 	for i := range urls {
 		urls[i] = farm.FeedURL(bases, i)
 	}
-	dir, err := os.MkdirTemp("", "feedbench-")
-	if err != nil {
+	dir := c.keep
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "feedbench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
 
 	rep := report{Mode: "tidings", Feeds: c.n, Latency: c.latency, Workers: c.workers}
 	if c.floor {
@@ -329,8 +334,20 @@ func runTidings(ctx context.Context, c config, urls []string, ctl, dbPath string
 		if err != nil {
 			return nil, err
 		}
+		var progress func(feed.Progress)
+		if c.memProfile != "" && len(phases) == 0 {
+			// The heap in use half way through, when the pipeline is full.
+			progress = func(pr feed.Progress) {
+				if pr.Done == pr.Total/2 {
+					if pf, err := os.Create(c.memProfile + ".mid"); err == nil {
+						_ = pprof.Lookup("heap").WriteTo(pf, 0)
+						pf.Close()
+					}
+				}
+			}
+		}
 		m := startMeter(ctl)
-		res, err := p.PollFeeds(ctx, feeds, nil)
+		res, err := p.PollFeeds(ctx, feeds, progress)
 		ph := m.end(name)
 		if err != nil {
 			return nil, err

@@ -16,7 +16,10 @@ type nullStore struct {
 
 func (s *nullStore) SaveFeed(tidings.Feed) error { return nil }
 
-func (s *nullStore) SavePoll(_ tidings.Feed, items []tidings.Item, _ time.Time) (tidings.PollResult, error) {
+func (s *nullStore) SavePollNotify(_ tidings.Feed, items []tidings.Item, _ time.Time, encoded func()) (tidings.PollResult, error) {
+	if encoded != nil {
+		encoded()
+	}
 	s.mu.Lock()
 	s.items += len(items)
 	s.mu.Unlock()
