@@ -22,7 +22,7 @@ type Feed struct {
 type FeedState struct {
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
-	BodyHash     string `json:"body_hash,omitempty"` // hex sha256 of the last body received
+	BodyHash     string `json:"body_hash,omitempty"` // fingerprint of the last body received
 
 	LastCheck    time.Time     `json:"last_check"`
 	LastSuccess  time.Time     `json:"last_success"`

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"mime"
@@ -177,6 +178,15 @@ func bomEncoding(b []byte) (encoding.Encoding, string, int) {
 func dropIllegal(b []byte) ([]byte, int) {
 	i := 0
 	for i < len(b) {
+		// Eight printable ASCII bytes at a time: feeds are mostly that.
+		if i+8 <= len(b) {
+			const ones, highs = 0x0101010101010101, 0x8080808080808080
+			x := binary.LittleEndian.Uint64(b[i:])
+			if x&highs == 0 && (x-0x20*ones)&^x&highs == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := b[i]
 		if c < 0x80 {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {

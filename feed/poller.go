@@ -382,7 +382,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 		return p.failed(f, prev, &fetchError{Kind: KindChallenge, Status: resp.Status,
 			Err: fmt.Errorf("fetch %s: got a bot-protection challenge page instead of the feed; the site blocks automated readers", f.URL)}, o, now)
 	}
-	bodyHash := hashBody(resp.Body)
+	bodyHash := resp.BodyHash
 	p.f.release(resp) // parsed values are copies; the buffer is reused
 	body.release()
 	if err != nil {
