@@ -70,6 +70,9 @@ var internalPrefixes = []netip.Prefix{
 // isInternal reports whether ip is an address a feed must not make us reach.
 func isInternal(ip netip.Addr) bool {
 	ip = ip.Unmap()
+	if v4, ok := embeddedIPv4(ip); ok {
+		return isInternal(v4)
+	}
 	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() ||
 		ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() ||
 		ip.IsInterfaceLocalMulticast() {
@@ -83,10 +86,43 @@ func isInternal(ip netip.Addr) bool {
 	return false
 }
 
+// embeddedIPv4 returns the IPv4 address that an IPv6 address of a
+// transition scheme carries and reaches: IPv4-compatible (::a.b.c.d),
+// NAT64's well-known prefix (64:ff9b::/96, which a NAT64 gateway turns into
+// a connection to a.b.c.d, private ones included), 6to4 (2002::/16) and
+// Teredo (2001::/32, the client address inverted).
+func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
+	if !ip.Is6() || ip.Is4In6() {
+		return netip.Addr{}, false
+	}
+	b := ip.As16()
+	var v4 [4]byte
+	switch {
+	case b == [16]byte{} || b == [16]byte{15: 1}: // :: and ::1 are themselves
+		return netip.Addr{}, false
+	case [12]byte(b[:12]) == [12]byte{}:
+		copy(v4[:], b[12:])
+	case [12]byte(b[:12]) == [12]byte{0, 0x64, 0xff, 0x9b}:
+		copy(v4[:], b[12:])
+	case b[0] == 0x20 && b[1] == 0x02:
+		copy(v4[:], b[2:6])
+	case b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0:
+		for i := range v4 {
+			v4[i] = b[12+i] ^ 0xff
+		}
+	default:
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(v4), true
+}
+
 // allowed reports whether a connection to ip (reached through host name
 // host, "" if unknown) may be made.
 func (g *guard) allowed(host string, ip netip.Addr) bool {
 	ip = ip.Unmap()
+	if v4, ok := embeddedIPv4(ip); ok {
+		ip = v4 // judged, and allowlisted, as the IPv4 address it reaches
+	}
 	if !isInternal(ip) {
 		return true
 	}

@@ -78,6 +78,10 @@ func TestGuardAddresses(t *testing.T) {
 		{"fd00::1", false}, {"fe80::1", false}, {"::ffff:127.0.0.1", false}, {"::ffff:10.0.0.1", false},
 		{"255.255.255.255", false},
 		{"93.184.216.34", true}, {"2606:2800:220:1:248:1893:25c8:1946", true}, {"1.1.1.1", true},
+		// IPv6 transition addresses are judged by the IPv4 address they reach.
+		{"::7f00:1", false}, {"::a00:1", false}, {"64:ff9b::10.0.0.1", false}, {"64:ff9b::169.254.169.254", false},
+		{"2002:c0a8:0101::1", false}, {"2001:0:4136:e378:8000:63bf:f5ff:fffe", false}, // Teredo for 10.0.0.1
+		{"64:ff9b::93.184.216.34", true}, {"2002:5db8:d822::1", true}, {"64:ff9b:1::1", false},
 	}
 	for _, tc := range tests {
 		if got := g.allowed("", netip.MustParseAddr(tc.ip)); got != tc.want {
@@ -93,7 +97,8 @@ func TestGuardAddresses(t *testing.T) {
 		want     bool
 	}{
 		{"", "192.168.1.20", true}, {"", "192.168.2.20", false}, {"rss-bridge.lan", "10.0.0.7", true},
-		{"other.lan", "10.0.0.7", false}, {"", "10.9.9.9", true},
+		{"other.lan", "10.0.0.7", false}, {"", "10.9.9.9", true}, {"", "64:ff9b::192.168.1.30", true},
+		{"", "64:ff9b::192.168.2.30", false},
 	} {
 		if got := lan.allowed(tc.host, netip.MustParseAddr(tc.ip)); got != tc.want {
 			t.Errorf("allowlist %s/%s: got %v, want %v", tc.host, tc.ip, got, tc.want)
