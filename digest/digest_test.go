@@ -109,8 +109,9 @@ func TestBuildThinStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := findEntry(t, ed, "hn-tinyq")
-	if len(sum.calls) != 0 || e.TLDR != e.Title || e.Kind != "GitHub Repo" || e.Engine != FallbackEngine {
-		t.Errorf("got %d summarizer calls, entry %+v; want none, the title as TL;DR, kind GitHub Repo", len(sum.calls), e)
+	// The title alone is all there is: no TL;DR line repeats it.
+	if len(sum.calls) != 0 || e.TLDR != "" || e.Kind != "GitHub Repo" || e.Engine != FallbackEngine {
+		t.Errorf("got %d summarizer calls, entry %+v; want none, no TL;DR, kind GitHub Repo", len(sum.calls), e)
 	}
 	if !strings.Contains(e.Why, "little text") {
 		t.Errorf("got why %q, want it to mention the missing text", e.Why)
@@ -287,6 +288,19 @@ func TestFallbackSummary(t *testing.T) {
 	for _, tc := range tests {
 		if got := fallbackSummary(tc.title, tc.text); got.TLDR != tc.want || got.Engine != FallbackEngine {
 			t.Errorf("fallbackSummary(%q) = %+v, want TLDR %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestSameWords(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"Show HN: Tinyq", "show hn:  tinyq", true}, {"It rained.", "It rained", true}, {"It rained", "It rained today", false}, {"", "x", false},
+	} {
+		if got := sameWords(tc.a, tc.b); got != tc.want {
+			t.Errorf("sameWords(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

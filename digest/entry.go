@@ -79,6 +79,11 @@ func entryOf(s *Story, sum tidings.Summary) tidings.Entry {
 	if title == "" {
 		title = untitled(plainText(*it), it.URL)
 	}
+	if sameWords(sum.TLDR, title) {
+		// A title-only item (or one titled by its first sentence): the
+		// TL;DR line would print the title a second time.
+		sum.TLDR = ""
+	}
 	return tidings.Entry{
 		ItemID:      it.ID,
 		Title:       title,
@@ -96,6 +101,15 @@ func entryOf(s *Story, sum tidings.Summary) tidings.Entry {
 		Why:         s.Why,
 		Pinned:      s.Pinned,
 	}
+}
+
+// sameWords reports whether a and b are the same words, ignoring case,
+// spacing and a final full stop.
+func sameWords(a, b string) bool {
+	norm := func(s string) string {
+		return strings.TrimRight(strings.Join(strings.Fields(s), " "), ".…")
+	}
+	return strings.EqualFold(norm(a), norm(b))
 }
 
 // untitled makes a title for an item that has none: its first words, or
