@@ -292,6 +292,23 @@ func TestFallbackSummary(t *testing.T) {
 	}
 }
 
+func TestLinkStub(t *testing.T) {
+	for _, tc := range []struct {
+		content, text string
+		want          bool
+	}{
+		{`<a href="https://news.ycombinator.com/item?id=1">Comments</a>`, "Comments", true},
+		{`<p><a href="https://example.org/">Read more</a></p>`, "Read more", true},
+		{`<p>Short, but real.</p>`, "Short, but real.", false},
+		{`<p>A real paragraph with <a href="/x">a link</a> in it.</p>`, "A real paragraph with a link in it.", false},
+		{"", "", false},
+	} {
+		if got := linkStub(tc.content, tc.text); got != tc.want {
+			t.Errorf("linkStub(%q) = %v, want %v", tc.content, got, tc.want)
+		}
+	}
+}
+
 func TestSameWords(t *testing.T) {
 	for _, tc := range []struct {
 		a, b string

@@ -84,6 +84,10 @@ func entryOf(s *Story, sum tidings.Summary) tidings.Entry {
 		// TL;DR line would print the title a second time.
 		sum.TLDR = ""
 	}
+	content, text := it.Content, it.Text
+	if linkStub(content, text) {
+		content, text = "", "" // renderers say the article is not available
+	}
 	return tidings.Entry{
 		ItemID:      it.ID,
 		Title:       title,
@@ -94,13 +98,20 @@ func entryOf(s *Story, sum tidings.Summary) tidings.Entry {
 		Published:   it.Published,
 		FirstSeen:   it.FirstSeen,
 		Summary:     sum,
-		ContentHTML: it.Content,
-		Text:        it.Text,
+		ContentHTML: content,
+		Text:        text,
 		Sources:     s.Sources,
 		Score:       s.Score,
 		Why:         s.Why,
 		Pinned:      s.Pinned,
 	}
+}
+
+// linkStub reports whether an item's body is only a link label, as
+// aggregators send ("Comments", "Link", "Read more"): shown as the
+// original article it reads as a glitch.
+func linkStub(content, text string) bool {
+	return strings.Contains(content, "<a ") && len(strings.Fields(text)) <= 3
 }
 
 // sameWords reports whether a and b are the same words, ignoring case,
