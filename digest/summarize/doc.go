@@ -128,6 +128,25 @@ func parse(text string) *document {
 	return d
 }
 
+// cleanArticle is text without the page clutter the extractive engine
+// drops (bylines, datelines, share and subscribe lines, photo credits):
+// what the LLM engine sends, so it spends no tokens on clutter and cannot
+// summarize it. Paragraphs stay separated by blank lines.
+func cleanArticle(text string) string {
+	blocks, split := cleanBlocks(splitBlocks(text))
+	var b strings.Builder
+	for i, bl := range blocks {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		if bl.list {
+			b.WriteString("- ")
+		}
+		b.WriteString(strings.Join(split[i], " "))
+	}
+	return b.String()
+}
+
 // cleanBlocks splits prose blocks into sentences and removes page clutter
 // (clutter.go) from every block: a block that was nothing but clutter goes,
 // so it neither counts as a paragraph nor opens a section.

@@ -268,6 +268,7 @@ type chatMessage struct {
 // request builds the request body and estimates its token cost (about four
 // characters a token, plus the completion's maximum).
 func (l *LLM) request(title, text string) ([]byte, int) {
+	text = cleanArticle(text)
 	if utf8.RuneCountInString(text) > l.cfg.MaxInputChars {
 		text = string([]rune(text)[:l.cfg.MaxInputChars])
 	}

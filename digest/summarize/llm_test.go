@@ -209,7 +209,8 @@ func TestLLM(t *testing.T) {
 func TestLLMRequest(t *testing.T) {
 	f := newFakeLLM(t, reply{content: goodContent, tokens: 100})
 	l, _, _ := testLLM(t, f, nil)
-	s, err := l.Summarize(context.Background(), "Acme", article)
+	const clutter = "Share this article\n\nBy Jane Doe · 25 November 2026\n\n"
+	s, err := l.Summarize(context.Background(), "Acme", clutter+article+"\n\nSubscribe to continue reading.")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +227,11 @@ func TestLLMRequest(t *testing.T) {
 	msgs, _ := body["messages"].([]any)
 	if len(msgs) != 2 || !strings.Contains(fmt.Sprint(msgs[1]), "Acme Corp cut cloud costs") {
 		t.Errorf("got messages %v", msgs)
+	}
+	for _, junk := range []string{"Share this article", "Jane Doe", "Subscribe"} {
+		if strings.Contains(fmt.Sprint(msgs[1]), junk) {
+			t.Errorf("page clutter %q sent to the model: %v", junk, msgs[1])
+		}
 	}
 	if len(s.KeyPoints) != 2 || len(s.Glossary) != 1 || s.Glossary[0].Term != "TCO" || s.ReadingMinutes != 1 {
 		t.Errorf("got %+v", s)
