@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -511,5 +512,43 @@ func TestPerHostLimit(t *testing.T) {
 	}
 	if peak > 2 {
 		t.Errorf("peak concurrent requests to one host: got %d, want at most 2", peak)
+	}
+}
+
+// TestPipelineSlotsDoNotDeadlock: with one core (one CPU slot, three body
+// slots), twelve workers and two connections per host, feeds whose thin
+// items need full text from the same host all finish. Workers waiting for
+// a body slot hold that host's connections, while others need one for
+// full text: the slots must never be held across such a wait.
+func TestPipelineSlotsDoNotDeadlock(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	article := `<html><body><article><h1>Post</h1>` +
+		strings.Repeat("<p>A long paragraph of the real article, with plenty of words for the extractor to keep as content.</p>", 20) +
+		`</article></body></html>`
+	routes := map[string][]reply{}
+	for i := range 12 {
+		var items []string
+		for k := range 3 {
+			id := fmt.Sprintf("f%da%d", i, k)
+			items = append(items, rssItem(id, "Thin", "Teaser."))
+			routes["/p/"+id] = []reply{{delay: 5 * time.Millisecond, header: map[string]string{"Content-Type": "text/html"}, body: article}}
+		}
+		routes[fmt.Sprintf("/f%d", i)] = []reply{{delay: 5 * time.Millisecond, body: rssDoc(items...)}}
+	}
+	fm := newFarm(t, routes)
+	e := newEnv(t, feed.Options{Workers: 12, PerHost: 2, FullText: tidings.FullTextAuto})
+	var feeds []tidings.Feed
+	for i := range 12 {
+		feeds = append(feeds, e.add(t, fm.url(fmt.Sprintf("/f%d", i))))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // a deadlock fails, it does not hang
+	defer cancel()
+	res, err := e.p.PollFeeds(ctx, feeds, nil)
+	if err != nil || res.Feeds != 12 || res.New != 36 || res.Errors != 0 {
+		t.Fatalf("poll: %+v, %v", res, err)
+	}
+	items, err := e.db.FeedItems(feeds[0].ID, 0)
+	if err != nil || len(items) != 3 || items[0].FullText != "extracted" {
+		t.Fatalf("items of the first feed: %d, %v", len(items), err)
 	}
 }
