@@ -115,6 +115,16 @@ func (s *heldSlot) take(ctx context.Context) error {
 	}
 }
 
+// takeWithin is take that gives up after d, holding no slot then.
+func (s *heldSlot) takeWithin(ctx context.Context, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if err := s.take(ctx); err != nil && context.Cause(ctx) != context.DeadlineExceeded {
+		return err
+	}
+	return nil
+}
+
 // release gives the slot back if one is held.
 func (s *heldSlot) release() {
 	if s.held {
@@ -329,9 +339,11 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	prev := f.State
 	t0 := time.Now()
 	resp, err := p.f.get(ctx, f.URL, acceptFeed, conditional{ETag: f.State.ETag, LastModified: f.State.LastModified, BodyHash: f.State.BodyHash,
-		// Under ctx, not the request's timeout: waiting for a turn is not
-		// the server's slowness.
-		beforeBody: func() error { return body.take(ctx) }})
+		// The request's timeout runs during this wait, so it is bounded: on
+		// a machine slow enough to keep every slot busy for a third of the
+		// timeout, the body is read without a slot rather than a healthy
+		// server being reported as timing out.
+		beforeBody: func() error { return body.takeWithin(ctx, p.opts.Timeout/3) }})
 	release()
 	p.opts.Log.Debug("fetched", "feed_url", f.URL, "fetch_ms", time.Since(t0).Milliseconds())
 	if ctx.Err() != nil {

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"context"
 	"net/netip"
 	"net/url"
 	"os"
@@ -286,5 +287,36 @@ func TestAtomRawIDsAndXMLBase(t *testing.T) {
 		if nr.items[i].item.Identity != w.identity || nr.items[i].item.URL != w.url {
 			t.Errorf("item %d: got %q %q, want %q %q", i, nr.items[i].item.Identity, nr.items[i].item.URL, w.identity, w.url)
 		}
+	}
+}
+
+// TestHeldSlot: a slot is taken once, released once, and a bounded wait
+// gives up without holding one (so a request's timeout is not spent
+// waiting), but not when the caller's context ends.
+func TestHeldSlot(t *testing.T) {
+	ch := make(chan struct{}, 1)
+	a := heldSlot{ch: ch}
+	if err := a.take(t.Context()); err != nil || !a.held || len(ch) != 1 {
+		t.Fatalf("take: %v, held %v, %d in use", err, a.held, len(ch))
+	}
+	if err := a.take(t.Context()); err != nil || len(ch) != 1 {
+		t.Fatalf("second take: %v, %d in use", err, len(ch))
+	}
+	b := heldSlot{ch: ch}
+	if err := b.takeWithin(t.Context(), 10*time.Millisecond); err != nil || b.held {
+		t.Fatalf("bounded wait on a full channel: %v, held %v", err, b.held)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := b.takeWithin(ctx, time.Minute); err == nil || b.held {
+		t.Fatalf("cancelled wait: %v, held %v", err, b.held)
+	}
+	a.release()
+	a.release()
+	if len(ch) != 0 {
+		t.Fatalf("after release: %d in use", len(ch))
+	}
+	if err := b.takeWithin(t.Context(), time.Minute); err != nil || !b.held {
+		t.Fatalf("free slot: %v, held %v", err, b.held)
 	}
 }
