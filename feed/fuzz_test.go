@@ -105,6 +105,7 @@ func FuzzSanitize(f *testing.F) {
 		`<p onclick="x">a<script>b</script></p>`, `<a href="javascript:alert(1)">x</a>`,
 		`<img src=x onerror=alert(1)>`, `<iframe src="https://www.youtube.com/embed/x"></iframe>`,
 		`<svg><script>1</script></svg>`, `<a href="  JAVASCRIPT:1">`, `<style>*{}</style><p style="x">`,
+		`<p>See <a href="https://example.com/a?b=1&amp;c=2">this</a> and <a href="/rel">that</a>.</p>`,
 	} {
 		f.Add(s)
 	}

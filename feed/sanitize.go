@@ -36,6 +36,10 @@ type sanitizer struct {
 	// tag back as it is and re-escape each text, a second tokenizer pass
 	// that was a third of sanitizing.
 	plain map[string]bool
+	// links: the policy writes a bare external link as linkTag does, so the
+	// prepass may write such links itself (the common case of real feeds'
+	// HTML); found by asking the policy, like plain.
+	links bool
 }
 
 func newSanitizer() *sanitizer {
@@ -59,7 +63,33 @@ func newSanitizer() *sanitizer {
 			plain[el] = true
 		}
 	}
-	return &sanitizer{policy: p, plain: plain}
+	const probe = `<a href="https://example.org/x?a=1&amp;b=2">x</a>`
+	links := p.Sanitize(probe) == linkTag("https://example.org/x?a=1&b=2")+"x</a>"
+	return &sanitizer{policy: p, plain: plain, links: links}
+}
+
+// linkTag is the start tag the policy writes for a link whose only
+// attribute is the external URL href (see fastLink).
+func linkTag(href string) string {
+	return `<a href="` + html.EscapeString(href) + `" rel="noreferrer noopener" target="_blank">`
+}
+
+// fastLink reports whether the policy keeps href exactly as it is and
+// treats the link as external: an absolute http(s) URL with a host, which
+// url.Parse reads back unchanged (the policy writes back what it parsed),
+// without spaces, quotes, angle brackets or non-ASCII bytes.
+func fastLink(href string) bool {
+	if len(href) > 2048 || !strings.HasPrefix(href, "https://") && !strings.HasPrefix(href, "http://") {
+		return false
+	}
+	for i := 0; i < len(href); i++ {
+		switch c := href[i]; {
+		case c <= ' ' || c >= 0x7f, c == '"', c == '\'', c == '<', c == '>', c == '\\', c == '`':
+			return false
+		}
+	}
+	u, err := url.Parse(href)
+	return err == nil && u.Host != "" && u.String() == href
 }
 
 // plainCandidates are the common attribute-free elements of feed HTML.
@@ -79,7 +109,7 @@ func (z *sanitizer) clean(s string, base *url.URL) sanitized {
 	if strings.TrimSpace(s) == "" {
 		return sanitized{}
 	}
-	pre, text, words, safe := prepass(s, base, z.plain)
+	pre, text, words, safe := prepass(s, base, z.plain, z.links)
 	if safe != nil {
 		return sanitized{HTML: strings.TrimSpace(*safe), Text: text, Words: words}
 	}
@@ -110,17 +140,21 @@ func blockish(a atom.Atom) bool {
 // prepass did, keep each tag and write each text escaped; prepass then
 // also returns that output (safe), built the same way. Any other token
 // (attributes, comments, removed elements) ends the fast path.
-func prepass(s string, base *url.URL, plain map[string]bool) (string, string, int, *string) {
+//
+// With links, a start tag <a href="..."> whose resolved href passes
+// fastLink keeps the fast path too: prepass writes it as the policy would
+// (linkTag), and its </a>.
+func prepass(s string, base *url.URL, plain map[string]bool, links bool) (string, string, int, *string) {
 	if plain != nil {
-		if safe, text, words, ok := scanPlain(s, plain); ok {
+		if safe, text, words, ok := scanPlain(s, base, plain, links); ok {
 			return "", text, words, &safe
 		}
 	}
-	return tokenPass(s, base, plain)
+	return tokenPass(s, base, plain, links)
 }
 
 // tokenPass is prepass with the HTML tokenizer, for any fragment.
-func tokenPass(s string, base *url.URL, plain map[string]bool) (string, string, int, *string) {
+func tokenPass(s string, base *url.URL, plain map[string]bool, links bool) (string, string, int, *string) {
 	z := html.NewTokenizer(strings.NewReader(s))
 	out, safe := lazyCopy{src: s}, lazyCopy{src: s}
 	fast := plain != nil
@@ -128,12 +162,16 @@ func tokenPass(s string, base *url.URL, plain map[string]bool) (string, string, 
 	text.b.Grow(len(s))
 	skipDepth := 0 // inside script/style/removed iframe…: drop text
 	var skipTag atom.Atom
+	openLinks := 0        // fast-path links not yet closed
+	var rawText atom.Atom // the start tag just before, if the tokenizer reads its content raw
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
 			break
 		}
 		raw := z.Raw()
+		rawParent := rawText
+		rawText = 0
 		switch tt {
 		case html.TextToken:
 			if skipDepth > 0 {
@@ -142,22 +180,48 @@ func tokenPass(s string, base *url.URL, plain map[string]bool) (string, string, 
 				continue
 			}
 			// Raw before Text: Text unescapes in place, in raw's bytes.
-			out.keep(raw)
-			escape := fast && needsEscape(raw)
-			if fast && !escape {
-				safe.keep(raw) // no entity, no \r: the text is raw
+			// A text with an entity or a stray '<' is written escaped, not
+			// raw: once a neighbouring token is dropped, a raw "<" could
+			// open a tag in the allowlist's own tokenizing ("<<!>b"). Raw
+			// text (inside <xmp>, <iframe>…) is not unescaped by Text, so
+			// it is kept as it is.
+			escape := rawParent == 0 && needsEscape(raw)
+			if !escape {
+				out.keep(raw) // no entity, no \r: the text is raw
+				if fast {
+					safe.keep(raw)
+				}
 			}
 			data := z.Text()
 			if escape {
-				safe.writeString(html.EscapeString(string(data)))
+				esc := html.EscapeString(string(data))
+				out.writeString(esc)
+				if fast {
+					safe.writeString(esc)
+				}
+			}
+			if rawParent == atom.Iframe {
+				// An embed's fallback text is not the article's, and the
+				// allowlist writes it escaped inside the kept iframe, so it
+				// would read differently on every pass.
+				continue
 			}
 			text.add(data)
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
 			a := atom.Lookup(name)
+			if tt == html.StartTagToken && rawTextElement(a) {
+				rawText = a
+			}
+			link := false // decided once the attributes are resolved
 			if fast {
-				if fast = !hasAttr && plain[string(name)]; fast {
+				switch {
+				case !hasAttr && plain[string(name)]:
 					writeTag(&safe, tt, name, raw)
+				case links && hasAttr && a == atom.A && tt == html.StartTagToken && skipDepth == 0:
+					link = true
+				default:
+					fast = false
 				}
 			}
 			if skipDepth > 0 {
@@ -168,7 +232,9 @@ func tokenPass(s string, base *url.URL, plain map[string]bool) (string, string, 
 				continue
 			}
 			switch a {
-			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Textarea, atom.Select, atom.Object, atom.Embed, atom.Svg, atom.Math, atom.Title, atom.Head:
+			// The allowlist drops the content of the frame elements too.
+			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Textarea, atom.Select, atom.Object, atom.Embed, atom.Svg, atom.Math, atom.Title, atom.Head,
+				atom.Frame, atom.Frameset, atom.Noembed, atom.Noframes:
 				if tt == html.StartTagToken {
 					skipDepth, skipTag = 1, a
 				}
@@ -179,6 +245,13 @@ func tokenPass(s string, base *url.URL, plain map[string]bool) (string, string, 
 				text.block()
 			}
 			if !hasAttr {
+				if a == atom.Iframe { // no src: not one of the allowed embeds
+					if tt == html.StartTagToken {
+						skipDepth, skipTag = 1, atom.Iframe
+					}
+					out.drop()
+					continue
+				}
 				out.keep(raw)
 				continue
 			}
@@ -207,12 +280,26 @@ func tokenPass(s string, base *url.URL, plain map[string]bool) (string, string, 
 			}
 			resolveAttrs(&tok, base)
 			out.writeString(tok.String())
+			if link {
+				if len(tok.Attr) == 1 && tok.Attr[0].Key == "href" && fastLink(tok.Attr[0].Val) {
+					safe.writeString(linkTag(tok.Attr[0].Val))
+					openLinks++
+				} else {
+					fast = false
+				}
+			}
 		case html.EndTagToken:
 			name, hasAttr := z.TagName()
 			a := atom.Lookup(name)
 			if fast {
-				if fast = !hasAttr && plain[string(name)]; fast {
+				switch {
+				case !hasAttr && plain[string(name)]:
 					writeTag(&safe, tt, name, raw)
+				case !hasAttr && a == atom.A && openLinks > 0:
+					writeTag(&safe, tt, name, raw)
+					openLinks--
+				default:
+					fast = false
 				}
 			}
 			if skipDepth > 0 {
@@ -245,14 +332,35 @@ func tokenPass(s string, base *url.URL, plain map[string]bool) (string, string, 
 // attribute, a comment, any other '<') makes it give up (ok false), and
 // tokenPass starts over. It is a third of tokenPass's cost on such
 // fragments, which are most of a plain-prose feed.
-func scanPlain(s string, plain map[string]bool) (safe, text string, words int, ok bool) {
+//
+// With links it also takes <a href="..."> written just so (one
+// double-quoted attribute without entities) whose resolved href passes
+// fastLink, as tokenPass does, and its </a>.
+func scanPlain(s string, base *url.URL, plain map[string]bool, links bool) (safe, text string, words int, ok bool) {
 	// A read-only view of s: copying it would double the bytes this fast
 	// path allocates. Nothing below writes through b.
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	out := lazyCopy{src: s}
 	var tr textRender
 	tr.b.Grow(len(s))
+	openLinks := 0
 	for i := 0; i < len(b); {
+		if links && bytes.HasPrefix(b[i:], []byte(`<a href="`)) {
+			v := b[i+len(`<a href="`):]
+			q := bytes.IndexByte(v, '"')
+			if q < 0 || q+1 >= len(v) || v[q+1] != '>' || bytes.IndexByte(v[:q], '&') >= 0 ||
+				bytes.IndexByte(v[:q], '\r') >= 0 || bytes.IndexByte(v[:q], 0) >= 0 {
+				return "", "", 0, false // the tokenizer would read the value differently
+			}
+			href := resolveURL(base, string(v[:q]))
+			if !fastLink(href) {
+				return "", "", 0, false
+			}
+			out.writeString(linkTag(href))
+			openLinks++
+			i += len(`<a href="`) + q + 2
+			continue
+		}
 		if b[i] != '<' {
 			j := bytes.IndexByte(b[i:], '<')
 			if j < 0 {
@@ -276,7 +384,8 @@ func scanPlain(s string, plain map[string]bool) (safe, text string, words int, o
 			return "", "", 0, false
 		}
 		name := b[i+1 : i+j]
-		if len(name) > 0 && name[0] == '/' {
+		closing := len(name) > 0 && name[0] == '/'
+		if closing {
 			name = name[1:]
 		} else if len(name) > 0 && name[len(name)-1] == '/' {
 			name = name[:len(name)-1]
@@ -289,7 +398,11 @@ func scanPlain(s string, plain map[string]bool) (safe, text string, words int, o
 				return "", "", 0, false
 			}
 		}
-		if !plain[string(name)] {
+		switch {
+		case plain[string(name)]:
+		case closing && string(name) == "a" && openLinks > 0:
+			openLinks--
+		default:
 			return "", "", 0, false
 		}
 		out.keep(b[i : i+j+1])
@@ -323,10 +436,10 @@ func (r *textRender) add(data []byte) {
 		// The common case: copied in one piece, same result as the loop
 		// below.
 		if n > 0 {
-			r.sep(data[0])
+			r.sep(firstIsSpace(data))
 			r.b.Write(data[lo:hi])
 			r.words += n
-			r.space = isSpace(data[len(data)-1])
+			r.space = lastIsSpace(data)
 		} else {
 			r.space = r.space || len(data) > 0
 		}
@@ -340,7 +453,7 @@ func (r *textRender) add(data []byte) {
 		}
 		i = end
 		if first {
-			r.sep(data[0])
+			r.sep(firstIsSpace(data))
 			first = false
 		} else {
 			r.b.WriteByte(' ')
@@ -351,22 +464,33 @@ func (r *textRender) add(data []byte) {
 	if first {
 		r.space = r.space || len(data) > 0
 	} else {
-		r.space = isSpace(data[len(data)-1])
+		r.space = lastIsSpace(data)
 	}
 }
 
 // sep writes what separates the next word from the text so far.
-func (r *textRender) sep(first byte) {
+func (r *textRender) sep(spaceBefore bool) {
 	switch {
 	case r.para:
 		r.b.WriteString("\n\n")
-	case r.b.Len() > 0 && (r.space || isSpace(first)):
+	case r.b.Len() > 0 && (r.space || spaceBefore):
 		r.b.WriteByte(' ')
 	}
 	r.para = false
 }
 
 func (r *textRender) String() string { return cleanText(strings.TrimSpace(r.b.String())) }
+
+// rawTextElement reports whether the tokenizer reads the content of a
+// (until its end tag) as raw text or RCDATA.
+func rawTextElement(a atom.Atom) bool {
+	switch a {
+	case atom.Iframe, atom.Noembed, atom.Noframes, atom.Noscript, atom.Plaintext, atom.Script, atom.Style,
+		atom.Textarea, atom.Title, atom.Xmp:
+		return true
+	}
+	return false
+}
 
 // lazyCopy builds a rewrite of src token by token. While every token so
 // far was kept unchanged the result is src[:n] and nothing is copied; the
@@ -444,7 +568,30 @@ func needsEscape(raw []byte) bool {
 		bytes.IndexByte(raw, 0) >= 0
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+// firstIsSpace and lastIsSpace tell whether data starts or ends with what
+// nextField counts as a space (\v and U+00A0 included), so words split
+// across text tokens are joined or separated as they would be within one.
+func firstIsSpace(data []byte) bool {
+	if len(data) == 0 {
+		return false
+	}
+	if c := data[0]; c < utf8.RuneSelf {
+		return asciiSpace(c)
+	}
+	r, _ := utf8.DecodeRune(data)
+	return unicode.IsSpace(r)
+}
+
+func lastIsSpace(data []byte) bool {
+	if len(data) == 0 {
+		return false
+	}
+	if c := data[len(data)-1]; c < utf8.RuneSelf {
+		return asciiSpace(c)
+	}
+	r, _ := utf8.DecodeLastRune(data)
+	return unicode.IsSpace(r)
+}
 
 // asciiSpace reports the ASCII bytes unicode.IsSpace accepts.
 func asciiSpace(c byte) bool { return c == ' ' || '\t' <= c && c <= '\r' }
@@ -604,7 +751,7 @@ func plainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return strings.Join(strings.Fields(s), " ")
 	}
-	_, text, _, _ := prepass(s, nil, nil)
+	_, text, _, _ := prepass(s, nil, nil, false)
 	return strings.Join(strings.Fields(text), " ")
 }
 

@@ -14,7 +14,7 @@ func slowClean(z *sanitizer, s string, base *url.URL) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
-	pre, _, _, _ := prepass(s, base, nil)
+	pre, _, _, _ := prepass(s, base, nil, false)
 	var out strings.Builder
 	_ = z.policy.SanitizeReaderToWriter(strings.NewReader(pre), &out)
 	return strings.TrimSpace(out.String())
@@ -24,8 +24,8 @@ func slowClean(z *sanitizer, s string, base *url.URL) string {
 // fragments is byte for byte what the allowlist writes.
 func TestPlainFastPathMatchesPolicy(t *testing.T) {
 	z := newSanitizer()
-	if !z.plain["p"] || z.plain["a"] || z.plain["script"] {
-		t.Fatalf("plain set: %v", z.plain)
+	if !z.plain["p"] || z.plain["a"] || z.plain["script"] || !z.links {
+		t.Fatalf("plain set: %v, links %v", z.plain, z.links)
 	}
 	base, _ := url.Parse("https://example.org/blog/")
 	pieces := []string{
@@ -35,6 +35,17 @@ func TestPlainFastPathMatchesPolicy(t *testing.T) {
 		"<textarea>", "<b>", "</b>", "<foo>", "</foo>", "<blockquote>", "<hr/>", "<table>", "<td>",
 		"word ", "two words", " ", "\n", "\r\n", "\t", "&amp;", "&", "&am", "p;", "&lt;", "<", ">", "'", `"`,
 		"&#39;", "&nbsp;", "é", "\xff", "\x00", "&copy", "</", "< p>", "<p", "=",
+		// Links: kept by the fast path only when the allowlist keeps them
+		// exactly so.
+		`<a href="https://example.com/x">`, `<a href="http://example.com/a?b=1&amp;c=2#d">`, `<a href="/rel/path">`,
+		`<a href="#frag">`, `<a href="//cdn.example.com/x">`, `<a href="javascript:alert(1)">`, `<a href="  JAVASCRIPT:1">`,
+		`<a href="https://example.com/a b">`, `<a href="HTTPS://EXAMPLE.COM/">`, `<a href="https://ex.com/é">`,
+		`<a href="https://ex.com/%zz">`, `<a href="https://ex.com/%41">`, `<a href="https://ex.com/?q=a+b">`,
+		`<a href="https://user:pw@ex.com/">`, `<a href="https://[::1]:8080/">`, `<a href="https://ex.com/'q'">`,
+		`<a href="mailto:a@example.com">`, `<a href="https:">`, `<a href="https:///x">`, `<a href=https://ex.com/unquoted>`,
+		`<a href="https://ex.com/" title="t">`, `<a title="t" href="https://ex.com/">`, `<a href="https://ex.com/" rel="x">`,
+		`<a href="https://ex.com/" target="_self">`, `<a name="n">`, `<A HREF="https://ex.com/">`, `<a href="https://ex.com/"/>`,
+		"</a>", "</A>", "<a>", `<a href="https://ex.com/\x00">`, `<a href="https://ex.com/` + "\t" + `x">`,
 	}
 	inputs := []string{"<p>Hello &amp; welcome</p>\n<p>Second, \"quoted\" 'para'</p>"}
 	r := rand.New(rand.NewPCG(3, 4))
@@ -53,19 +64,22 @@ func TestPlainFastPathMatchesPolicy(t *testing.T) {
 		}
 		inputs = append(inputs, string(b))
 	}
-	fast := 0
+	fast, fastLinks := 0, 0
 	for _, s := range inputs {
-		_, _, _, safe := prepass(s, base, z.plain)
+		_, _, _, safe := prepass(s, base, z.plain, z.links)
 		if safe != nil {
 			fast++
+			if strings.Contains(s, "<a href") {
+				fastLinks++
+			}
 		}
 		got, want := z.clean(s, base).HTML, slowClean(z, s, base)
 		if got != want {
 			t.Fatalf("%q:\n got %q\nwant %q", s, got, want)
 		}
 	}
-	if fast < 1000 {
-		t.Fatalf("only %d of %d inputs took the fast path", fast, len(inputs))
+	if fast < 1000 || fastLinks < 300 {
+		t.Fatalf("only %d of %d inputs took the fast path, %d of them with links", fast, len(inputs), fastLinks)
 	}
 }
 
@@ -73,11 +87,12 @@ func TestPlainFastPathMatchesPolicy(t *testing.T) {
 // differently from the tokenizer.
 func scanMatchesTokens(t *testing.T, z *sanitizer, s string) bool {
 	t.Helper()
-	safe, text, words, ok := scanPlain(s, z.plain)
+	base, _ := url.Parse("https://example.org/blog/")
+	safe, text, words, ok := scanPlain(s, base, z.plain, z.links)
 	if !ok {
 		return false
 	}
-	_, wantText, wantWords, wantSafe := tokenPass(s, nil, z.plain)
+	_, wantText, wantWords, wantSafe := tokenPass(s, base, z.plain, z.links)
 	if wantSafe == nil {
 		t.Fatalf("%q: scanPlain accepted what the tokenizer's fast path refuses", s)
 	}
@@ -97,6 +112,10 @@ func TestScanPlainMatchesTokenPass(t *testing.T) {
 		"<li>", "</li>", "<ul>", "<pre>", "</pre>", "<a>", "<p class=x>", "<!-- c -->", "<script>", "</script>",
 		"word ", "two  words", " ", "\n", "\r\n", "\t", "&amp;", "&", "<", ">", "'", `"`, "é", "\xff", "\x00",
 		"\u00a0", "\u2003x", "</", "<>", "< p>", "<p", "=", "/", "<1>", "<-p>", "</p/>", "<p/>",
+		`<a href="https://example.com/x">`, `<a href="/rel">`, `<a href="#f">`, `<a href=" https://ex.com/ ">`,
+		`<a href="https://ex.com/?a=1&amp;b=2">`, `<a href="javascript:x">`, `<a href="https://ex.com/a b">`,
+		`<a href="https://ex.com/é">`, `<a href="https://ex.com/x"/>`, `<a href='https://ex.com/'>`, "</a>", "<a>",
+		`<a href="https://ex.com/` + "\n" + `x">`, `<a href="`,
 	}
 	accepted := 0
 	r := rand.New(rand.NewPCG(5, 6))
@@ -109,7 +128,8 @@ func TestScanPlainMatchesTokenPass(t *testing.T) {
 			accepted++
 		}
 	}
-	for _, s := range []string{"<p>One paragraph.</p><p>Two, \"quoted\" and 'single'.</p>", "just text", "<h2>Title</h2>\n<ul><li>a</li><li>b</li></ul>"} {
+	for _, s := range []string{"<p>One paragraph.</p><p>Two, \"quoted\" and 'single'.</p>", "just text", "<h2>Title</h2>\n<ul><li>a</li><li>b</li></ul>",
+		`<p>See <a href="https://example.com/x?a=1">this</a> and <a href="/rel">that</a>.</p>`} {
 		if !scanMatchesTokens(t, z, s) {
 			t.Errorf("%q: not accepted", s)
 		}
@@ -121,7 +141,7 @@ func TestScanPlainMatchesTokenPass(t *testing.T) {
 
 func FuzzScanPlain(f *testing.F) {
 	z := newSanitizer()
-	for _, s := range []string{"<p>a b</p>", "x<br/>y", "<h2>T</h2>\n<p>'q' \"d\" > c</p>", "é\u00a0x"} {
+	for _, s := range []string{"<p>a b</p>", "x<br/>y", "<h2>T</h2>\n<p>'q' \"d\" > c</p>", "é\u00a0x", `<p><a href="/x">y</a></p>`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { scanMatchesTokens(t, z, s) })

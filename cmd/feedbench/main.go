@@ -38,13 +38,13 @@ import (
 )
 
 type config struct {
-	n, workers, perHost, hosts int
-	latency                    time.Duration
-	floor, child, asJSON       bool
-	fullText                   string
-	noSync                     bool
-	store                      string
-	memProfile, keep           string
+	n, workers, perHost, hosts  int
+	latency                     time.Duration
+	floor, child, asJSON, links bool
+	fullText                    string
+	noSync                      bool
+	store                       string
+	memProfile, keep            string
 }
 
 func main() {
@@ -60,6 +60,7 @@ func main() {
 	flag.BoolVar(&c.asJSON, "json", false, "print the report as JSON")
 	flag.StringVar(&c.store, "store", "bbolt", "bbolt (the real store) or null (measure the poller alone)")
 	flag.BoolVar(&c.child, "farm-child", false, "internal: serve the farm and print its base URLs")
+	flag.BoolVar(&c.links, "links", false, "item paragraphs start with a link and continue in <em> (markup, as real articles have)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	flag.StringVar(&c.memProfile, "memprofile", "", "write the cold ingest's allocations to this file, and the heap in use half way through it to FILE.mid")
 	flag.StringVar(&c.keep, "keep", "", "keep the database in this directory (for inspection) instead of a temporary one")
@@ -93,7 +94,7 @@ func main() {
 
 // serveFarm runs the farm until stdin closes (the parent exits).
 func serveFarm(ctx context.Context, c config) error {
-	f, err := farm.Start(farm.Config{Feeds: c.n, Latency: c.latency, Hosts: c.hosts})
+	f, err := farm.Start(farm.Config{Feeds: c.n, Latency: c.latency, Hosts: c.hosts, Links: c.links})
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,8 @@ func startFarm(c config) ([]string, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(self, "-farm-child", "-n", strconv.Itoa(c.n), "-latency", c.latency.String(), "-hosts", strconv.Itoa(c.hosts))
+	cmd := exec.Command(self, "-farm-child", "-n", strconv.Itoa(c.n), "-latency", c.latency.String(), "-hosts", strconv.Itoa(c.hosts),
+		"-links="+strconv.FormatBool(c.links))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, nil, err

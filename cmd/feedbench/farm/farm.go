@@ -30,6 +30,10 @@ type Config struct {
 	Latency      time.Duration // added to every request
 	Hosts        int           // listeners (distinct host:port); default max(1, Feeds/20)
 	Seed         uint64        // corpus and sizes; default 1
+	// Links starts every paragraph with a link (relative, so it is
+	// resolved) and sets the rest in <em>, as real articles' HTML has
+	// markup; without it paragraphs are plain text.
+	Links bool
 }
 
 // Stats counts what the farm served.
@@ -255,7 +259,12 @@ func (f *Farm) itemHTML(i, k int) string {
 			n = j + 1
 		}
 		b.WriteString("<p>")
-		b.WriteString(strings.TrimSpace(text[:n]))
+		para := strings.TrimSpace(text[:n])
+		if j := strings.IndexByte(para, ' '); f.cfg.Links && j > 0 {
+			fmt.Fprintf(&b, `<a href="/ref/%d/%d">%s</a> <em>%s</em>`, i, k, para[:j], para[j+1:])
+		} else {
+			b.WriteString(para)
+		}
 		b.WriteString("</p>")
 		text = text[n:]
 	}

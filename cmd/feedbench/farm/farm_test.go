@@ -48,3 +48,26 @@ func TestFarmServesConditionally(t *testing.T) {
 		t.Errorf("feeds are not spread over hosts: %v", f.URLs())
 	}
 }
+
+// TestLinksMarkup: with Links every paragraph opens with a relative link
+// and continues in <em>; without, paragraphs are plain text. The words are
+// the same either way.
+func TestLinksMarkup(t *testing.T) {
+	body := func(links bool) string {
+		f := &Farm{cfg: Config{MinItemBytes: 1024, MaxItemBytes: 4096, Seed: 1, Links: links}}
+		f.corpus = makeCorpus(1, 2*f.cfg.MaxItemBytes+4096)
+		return f.itemHTML(3, 4)
+	}
+	plain, marked := body(false), body(true)
+	if strings.Contains(plain, "<a ") || strings.Contains(plain, "<em>") {
+		t.Errorf("plain body has markup: %.80q", plain)
+	}
+	paras := strings.Count(marked, "<p>")
+	if strings.Count(marked, `<a href="/ref/3/4">`) != paras || strings.Count(marked, "<em>") != paras {
+		t.Errorf("%d paragraphs, want a link and <em> in each: %.120q", paras, marked)
+	}
+	strip := strings.NewReplacer(`<a href="/ref/3/4">`, "", "</a>", "", "<em>", "", "</em>", "")
+	if strip.Replace(marked) != plain {
+		t.Error("markup changed the words")
+	}
+}
