@@ -106,6 +106,7 @@ func FuzzSanitize(f *testing.F) {
 		`<img src=x onerror=alert(1)>`, `<iframe src="https://www.youtube.com/embed/x"></iframe>`,
 		`<svg><script>1</script></svg>`, `<a href="  JAVASCRIPT:1">`, `<style>*{}</style><p style="x">`,
 		`<p>See <a href="https://example.com/a?b=1&amp;c=2">this</a> and <a href="/rel">that</a>.</p>`,
+		`<figure><img src="/i.png" alt="A cat, 2 (tabby)" width="640" height="50%"><figcaption>Cat</figcaption></figure>`,
 	} {
 		f.Add(s)
 	}

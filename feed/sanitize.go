@@ -30,16 +30,23 @@ var videoHosts = []string{
 // removes tracking pixels and foreign iframes, and collects the plain text.
 type sanitizer struct {
 	policy *bluemonday.Policy
+	fast   *fastPath
+}
+
+// fastPath is what the prepass may write itself because the policy would
+// write it byte for byte the same (each found by asking the policy). A
+// fragment made only of such parts is sanitized by the prepass alone: the
+// allowlist would tokenize it a second time to write the same thing, which
+// was a third of sanitizing and most of it on HTML with links.
+type fastPath struct {
 	// plain holds the elements the policy keeps unchanged when they have
-	// no attributes. A fragment of only text and such tags is sanitized
-	// by the prepass itself (see prepass): the allowlist would write each
-	// tag back as it is and re-escape each text, a second tokenizer pass
-	// that was a third of sanitizing.
+	// no attributes.
 	plain map[string]bool
-	// links: the policy writes a bare external link as linkTag does, so the
-	// prepass may write such links itself (the common case of real feeds'
-	// HTML); found by asking the policy, like plain.
+	// links: a bare external link is written as linkTag does.
 	links bool
+	// images: an <img> with only src, alt, width and height that pass
+	// imageAttrsOK is kept as it is.
+	images bool
 }
 
 func newSanitizer() *sanitizer {
@@ -65,7 +72,36 @@ func newSanitizer() *sanitizer {
 	}
 	const probe = `<a href="https://example.org/x?a=1&amp;b=2">x</a>`
 	links := p.Sanitize(probe) == linkTag("https://example.org/x?a=1&b=2")+"x</a>"
-	return &sanitizer{policy: p, plain: plain, links: links}
+	const img = `<img src="https://example.org/i.png?a=1&amp;b=2" alt="A picture, 2 of (it)" width="640" height="50%">`
+	images := p.Sanitize(img) == img && p.Sanitize(`<img src="https://example.org/i.png" alt="x?">`) == `<img src="https://example.org/i.png">`
+	return &sanitizer{policy: p, fast: &fastPath{plain: plain, links: links, images: images}}
+}
+
+// imageAttrsOK reports whether the policy keeps an <img> with these
+// attributes exactly as they are: a src that fastLink accepts, and only
+// alt, width and height besides, with values its patterns accept.
+func imageAttrsOK(attrs []html.Attribute) bool {
+	src := false
+	for _, a := range attrs {
+		switch a.Key {
+		case "src":
+			if src || !fastLink(a.Val) {
+				return false
+			}
+			src = true
+		case "alt":
+			if !bluemonday.Paragraph.MatchString(a.Val) {
+				return false
+			}
+		case "width", "height":
+			if !bluemonday.NumberOrPercent.MatchString(a.Val) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return src
 }
 
 // linkTag is the start tag the policy writes for a link whose only
@@ -109,7 +145,7 @@ func (z *sanitizer) clean(s string, base *url.URL) sanitized {
 	if strings.TrimSpace(s) == "" {
 		return sanitized{}
 	}
-	pre, text, words, safe := prepass(s, base, z.plain, z.links)
+	pre, text, words, safe := prepass(s, base, z.fast)
 	if safe != nil {
 		return sanitized{HTML: strings.TrimSpace(*safe), Text: text, Words: words}
 	}
@@ -144,20 +180,20 @@ func blockish(a atom.Atom) bool {
 // With links, a start tag <a href="..."> whose resolved href passes
 // fastLink keeps the fast path too: prepass writes it as the policy would
 // (linkTag), and its </a>.
-func prepass(s string, base *url.URL, plain map[string]bool, links bool) (string, string, int, *string) {
-	if plain != nil {
-		if safe, text, words, ok := scanPlain(s, base, plain, links); ok {
+func prepass(s string, base *url.URL, fp *fastPath) (string, string, int, *string) {
+	if fp != nil {
+		if safe, text, words, ok := scanPlain(s, base, fp); ok {
 			return "", text, words, &safe
 		}
 	}
-	return tokenPass(s, base, plain, links)
+	return tokenPass(s, base, fp)
 }
 
 // tokenPass is prepass with the HTML tokenizer, for any fragment.
-func tokenPass(s string, base *url.URL, plain map[string]bool, links bool) (string, string, int, *string) {
+func tokenPass(s string, base *url.URL, fp *fastPath) (string, string, int, *string) {
 	z := html.NewTokenizer(strings.NewReader(s))
 	out, safe := lazyCopy{src: s}, lazyCopy{src: s}
-	fast := plain != nil
+	fast := fp != nil
 	var text textRender
 	text.b.Grow(len(s))
 	skipDepth := 0 // inside script/style/removed iframe…: drop text
@@ -213,13 +249,15 @@ func tokenPass(s string, base *url.URL, plain map[string]bool, links bool) (stri
 			if tt == html.StartTagToken && rawTextElement(a) {
 				rawText = a
 			}
-			link := false // decided once the attributes are resolved
+			link, image := false, false // decided once the attributes are resolved
 			if fast {
 				switch {
-				case !hasAttr && plain[string(name)]:
+				case !hasAttr && fp.plain[string(name)]:
 					writeTag(&safe, tt, name, raw)
-				case links && hasAttr && a == atom.A && tt == html.StartTagToken && skipDepth == 0:
+				case fp.links && hasAttr && a == atom.A && tt == html.StartTagToken && skipDepth == 0:
 					link = true
+				case fp.images && hasAttr && a == atom.Img && skipDepth == 0:
+					image = true
 				default:
 					fast = false
 				}
@@ -275,11 +313,19 @@ func tokenPass(s string, base *url.URL, plain map[string]bool, links bool) (stri
 			case atom.Img:
 				if trackingPixel(tok) {
 					out.drop()
+					safe.drop() // the allowlist never sees it either
 					continue
 				}
 			}
 			resolveAttrs(&tok, base)
 			out.writeString(tok.String())
+			if image {
+				if imageAttrsOK(tok.Attr) {
+					safe.writeString(tok.String())
+				} else {
+					fast = false
+				}
+			}
 			if link {
 				if len(tok.Attr) == 1 && tok.Attr[0].Key == "href" && fastLink(tok.Attr[0].Val) {
 					safe.writeString(linkTag(tok.Attr[0].Val))
@@ -293,7 +339,7 @@ func tokenPass(s string, base *url.URL, plain map[string]bool, links bool) (stri
 			a := atom.Lookup(name)
 			if fast {
 				switch {
-				case !hasAttr && plain[string(name)]:
+				case !hasAttr && fp.plain[string(name)]:
 					writeTag(&safe, tt, name, raw)
 				case !hasAttr && a == atom.A && openLinks > 0:
 					writeTag(&safe, tt, name, raw)
@@ -336,7 +382,7 @@ func tokenPass(s string, base *url.URL, plain map[string]bool, links bool) (stri
 // With links it also takes <a href="..."> written just so (one
 // double-quoted attribute without entities) whose resolved href passes
 // fastLink, as tokenPass does, and its </a>.
-func scanPlain(s string, base *url.URL, plain map[string]bool, links bool) (safe, text string, words int, ok bool) {
+func scanPlain(s string, base *url.URL, fp *fastPath) (safe, text string, words int, ok bool) {
 	// A read-only view of s: copying it would double the bytes this fast
 	// path allocates. Nothing below writes through b.
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
@@ -345,7 +391,7 @@ func scanPlain(s string, base *url.URL, plain map[string]bool, links bool) (safe
 	tr.b.Grow(len(s))
 	openLinks := 0
 	for i := 0; i < len(b); {
-		if links && bytes.HasPrefix(b[i:], []byte(`<a href="`)) {
+		if fp.links && bytes.HasPrefix(b[i:], []byte(`<a href="`)) {
 			v := b[i+len(`<a href="`):]
 			q := bytes.IndexByte(v, '"')
 			if q < 0 || q+1 >= len(v) || v[q+1] != '>' || bytes.IndexByte(v[:q], '&') >= 0 ||
@@ -399,7 +445,7 @@ func scanPlain(s string, base *url.URL, plain map[string]bool, links bool) (safe
 			}
 		}
 		switch {
-		case plain[string(name)]:
+		case fp.plain[string(name)]:
 		case closing && string(name) == "a" && openLinks > 0:
 			openLinks--
 		default:
@@ -751,7 +797,7 @@ func plainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return strings.Join(strings.Fields(s), " ")
 	}
-	_, text, _, _ := prepass(s, nil, nil, false)
+	_, text, _, _ := prepass(s, nil, nil)
 	return strings.Join(strings.Fields(text), " ")
 }
 

@@ -14,7 +14,7 @@ func slowClean(z *sanitizer, s string, base *url.URL) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
-	pre, _, _, _ := prepass(s, base, nil, false)
+	pre, _, _, _ := prepass(s, base, nil)
 	var out strings.Builder
 	_ = z.policy.SanitizeReaderToWriter(strings.NewReader(pre), &out)
 	return strings.TrimSpace(out.String())
@@ -24,8 +24,8 @@ func slowClean(z *sanitizer, s string, base *url.URL) string {
 // fragments is byte for byte what the allowlist writes.
 func TestPlainFastPathMatchesPolicy(t *testing.T) {
 	z := newSanitizer()
-	if !z.plain["p"] || z.plain["a"] || z.plain["script"] || !z.links {
-		t.Fatalf("plain set: %v, links %v", z.plain, z.links)
+	if fp := z.fast; !fp.plain["p"] || fp.plain["a"] || fp.plain["script"] || !fp.links || !fp.images {
+		t.Fatalf("fast path: plain %v, links %v, images %v", fp.plain, fp.links, fp.images)
 	}
 	base, _ := url.Parse("https://example.org/blog/")
 	pieces := []string{
@@ -45,6 +45,14 @@ func TestPlainFastPathMatchesPolicy(t *testing.T) {
 		`<a href="mailto:a@example.com">`, `<a href="https:">`, `<a href="https:///x">`, `<a href=https://ex.com/unquoted>`,
 		`<a href="https://ex.com/" title="t">`, `<a title="t" href="https://ex.com/">`, `<a href="https://ex.com/" rel="x">`,
 		`<a href="https://ex.com/" target="_self">`, `<a name="n">`, `<A HREF="https://ex.com/">`, `<a href="https://ex.com/"/>`,
+		// Images: kept as they are only with src, alt, width, height
+		// values the policy keeps.
+		`<img src="https://example.com/i.png">`, `<img src="/i.png" alt="A cat, 2 (tabby)">`, `<img src="https://ex.com/i.png" alt="x?">`,
+		`<img src="https://ex.com/i.png" width="640" height="50%">`, `<img src="https://ex.com/i.png" width="wide">`,
+		`<img src="https://ex.com/i.png" class="wp-image">`, `<img alt="no src">`, `<img src="data:image/png;base64,iVBO">`,
+		`<img src="https://ex.com/p.gif" width="1" height="1">`, `<img src="https://ex.com/i.png"/>`, `<IMG SRC="https://ex.com/i.png">`,
+		`<img src="https://ex.com/i.png" alt="a" alt="b">`, `<img src="javascript:x">`, `<img src="https://ex.com/i.png" srcset="a 1x">`,
+		`<img src="https://feeds.feedburner.com/~r/x/~4/y">`, `<img src="https://ex.com/i.png" alt="">`,
 		"</a>", "</A>", "<a>", `<a href="https://ex.com/\x00">`, `<a href="https://ex.com/` + "\t" + `x">`,
 	}
 	inputs := []string{"<p>Hello &amp; welcome</p>\n<p>Second, \"quoted\" 'para'</p>"}
@@ -64,13 +72,16 @@ func TestPlainFastPathMatchesPolicy(t *testing.T) {
 		}
 		inputs = append(inputs, string(b))
 	}
-	fast, fastLinks := 0, 0
+	fast, fastLinks, fastImages := 0, 0, 0
 	for _, s := range inputs {
-		_, _, _, safe := prepass(s, base, z.plain, z.links)
+		_, _, _, safe := prepass(s, base, z.fast)
 		if safe != nil {
 			fast++
 			if strings.Contains(s, "<a href") {
 				fastLinks++
+			}
+			if strings.Contains(s, "<img src") {
+				fastImages++
 			}
 		}
 		got, want := z.clean(s, base).HTML, slowClean(z, s, base)
@@ -78,8 +89,8 @@ func TestPlainFastPathMatchesPolicy(t *testing.T) {
 			t.Fatalf("%q:\n got %q\nwant %q", s, got, want)
 		}
 	}
-	if fast < 1000 || fastLinks < 300 {
-		t.Fatalf("only %d of %d inputs took the fast path, %d of them with links", fast, len(inputs), fastLinks)
+	if fast < 1000 || fastLinks < 300 || fastImages < 100 {
+		t.Fatalf("only %d of %d inputs took the fast path, %d of them with links, %d with images", fast, len(inputs), fastLinks, fastImages)
 	}
 }
 
@@ -88,11 +99,11 @@ func TestPlainFastPathMatchesPolicy(t *testing.T) {
 func scanMatchesTokens(t *testing.T, z *sanitizer, s string) bool {
 	t.Helper()
 	base, _ := url.Parse("https://example.org/blog/")
-	safe, text, words, ok := scanPlain(s, base, z.plain, z.links)
+	safe, text, words, ok := scanPlain(s, base, z.fast)
 	if !ok {
 		return false
 	}
-	_, wantText, wantWords, wantSafe := tokenPass(s, base, z.plain, z.links)
+	_, wantText, wantWords, wantSafe := tokenPass(s, base, z.fast)
 	if wantSafe == nil {
 		t.Fatalf("%q: scanPlain accepted what the tokenizer's fast path refuses", s)
 	}
@@ -145,4 +156,38 @@ func FuzzScanPlain(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { scanMatchesTokens(t, z, s) })
+}
+
+// BenchmarkSanitize: the prepass's fast paths against the allowlist on
+// article-shaped fragments.
+//
+//	go test ./feed -run '^$' -bench Sanitize
+func BenchmarkSanitize(b *testing.B) {
+	para := "The committee met on Tuesday and agreed, after a long debate, to publish the figures next month. "
+	link := `<p>As <a href="https://example.org/report">the report</a> shows, <em>most</em> of it holds. ` + para + `</p>`
+	img := `<figure><img src="/media/chart.png" alt="Chart of the figures" width="640" height="360"><figcaption>The figures</figcaption></figure>`
+	wp := `<figure><img class="wp-image-42" src="/media/chart.png" srcset="/media/chart-2x.png 2x" loading="lazy" alt="Chart"></figure>`
+	fragments := map[string]string{
+		"plain":     strings.Repeat("<p>"+para+para+"</p>\n", 20),
+		"links":     strings.Repeat(link+"\n", 20),
+		"images":    strings.Repeat(link+"\n", 10) + img + strings.Repeat(link+"\n", 10),
+		"wordpress": strings.Repeat(link+"\n", 10) + wp + strings.Repeat(link+"\n", 10),
+	}
+	z := newSanitizer()
+	base, _ := url.Parse("https://example.org/2026/11/post/")
+	for _, name := range []string{"plain", "links", "images", "wordpress"} {
+		s := fragments[name]
+		b.Run(name+"/prepass", func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				z.clean(s, base)
+			}
+		})
+		b.Run(name+"/allowlist", func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				slowClean(z, s, base)
+			}
+		})
+	}
 }
