@@ -79,13 +79,19 @@ func newSanitizer() *sanitizer {
 
 // imageAttrsOK reports whether the policy keeps an <img> with these
 // attributes exactly as they are: a src that fastLink accepts, and only
-// alt, width and height besides, with values its patterns accept.
+// alt, width and height besides, each once, with values its patterns
+// accept.
 func imageAttrsOK(attrs []html.Attribute) bool {
 	src := false
-	for _, a := range attrs {
+	for i, a := range attrs {
+		for _, prev := range attrs[:i] {
+			if prev.Key == a.Key {
+				return false // the policy keeps only the first
+			}
+		}
 		switch a.Key {
 		case "src":
-			if src || !fastLink(a.Val) {
+			if !fastLink(a.Val) {
 				return false
 			}
 			src = true
@@ -391,6 +397,23 @@ func scanPlain(s string, base *url.URL, fp *fastPath) (safe, text string, words 
 	tr.b.Grow(len(s))
 	openLinks := 0
 	for i := 0; i < len(b); {
+		if fp.images && bytes.HasPrefix(b[i:], []byte("<img ")) {
+			n, tok, ok := scanImage(b[i:])
+			if !ok {
+				return "", "", 0, false
+			}
+			i += n
+			if trackingPixel(tok) {
+				out.drop()
+				continue
+			}
+			resolveAttrs(&tok, base)
+			if !imageAttrsOK(tok.Attr) {
+				return "", "", 0, false
+			}
+			out.writeString(tok.String())
+			continue
+		}
 		if fp.links && bytes.HasPrefix(b[i:], []byte(`<a href="`)) {
 			v := b[i+len(`<a href="`):]
 			q := bytes.IndexByte(v, '"')
@@ -458,6 +481,40 @@ func scanPlain(s string, base *url.URL, fp *fastPath) (safe, text string, words 
 		i += j + 1
 	}
 	return out.String(), tr.String(), tr.words, true
+}
+
+// scanImage reads an <img> tag written just so at the start of b: one
+// space before each key="value" attribute, lower-case keys, values without
+// entities, \r or NUL (the tokenizer would rewrite those), and '>' right
+// after the last quote. It returns the tag's length and the token the
+// tokenizer would make of it.
+func scanImage(b []byte) (int, html.Token, bool) {
+	tok := html.Token{Type: html.StartTagToken, DataAtom: atom.Img, Data: "img"}
+	i := len("<img")
+	for i < len(b) && b[i] == ' ' {
+		i++
+		eq := bytes.IndexByte(b[i:], '=')
+		if eq <= 0 || i+eq+1 >= len(b) || b[i+eq+1] != '"' {
+			return 0, tok, false
+		}
+		key := b[i : i+eq]
+		for _, c := range key {
+			if c < 'a' || c > 'z' {
+				return 0, tok, false
+			}
+		}
+		v := b[i+eq+2:]
+		q := bytes.IndexByte(v, '"')
+		if q < 0 || bytes.IndexByte(v[:q], '&') >= 0 || bytes.IndexByte(v[:q], '\r') >= 0 || bytes.IndexByte(v[:q], 0) >= 0 {
+			return 0, tok, false
+		}
+		tok.Attr = append(tok.Attr, html.Attribute{Key: string(key), Val: string(v[:q])})
+		i += eq + 2 + q + 1
+	}
+	if i >= len(b) || b[i] != '>' || len(tok.Attr) == 0 {
+		return 0, tok, false
+	}
+	return i + 1, tok, true
 }
 
 // textRender builds the plain-text rendering of a fragment from its text

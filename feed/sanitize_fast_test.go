@@ -127,6 +127,11 @@ func TestScanPlainMatchesTokenPass(t *testing.T) {
 		`<a href="https://ex.com/?a=1&amp;b=2">`, `<a href="javascript:x">`, `<a href="https://ex.com/a b">`,
 		`<a href="https://ex.com/é">`, `<a href="https://ex.com/x"/>`, `<a href='https://ex.com/'>`, "</a>", "<a>",
 		`<a href="https://ex.com/` + "\n" + `x">`, `<a href="`,
+		`<img src="/i.png" alt="A cat, 2 (tabby)">`, `<img src="https://ex.com/i.png" width="640" height="50%">`,
+		`<img src="https://ex.com/i.png" class="x">`, `<img src="https://ex.com/p.gif" width="1" height="1">`,
+		`<img src="https://ex.com/i.png" alt="x?">`, `<img  src="https://ex.com/i.png">`, `<img src="https://ex.com/i.png"/>`,
+		`<img src="https://ex.com/i.png" alt="a&amp;b">`, `<img src='https://ex.com/i.png'>`, `<img src="https://ex.com/i.png" alt=x>`,
+		`<img src="https://ex.com/i.png" ALT="A">`, `<img alt="A">`, `<img src="`, `<img >`,
 	}
 	accepted := 0
 	r := rand.New(rand.NewPCG(5, 6))
@@ -140,7 +145,8 @@ func TestScanPlainMatchesTokenPass(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"<p>One paragraph.</p><p>Two, \"quoted\" and 'single'.</p>", "just text", "<h2>Title</h2>\n<ul><li>a</li><li>b</li></ul>",
-		`<p>See <a href="https://example.com/x?a=1">this</a> and <a href="/rel">that</a>.</p>`} {
+		`<p>See <a href="https://example.com/x?a=1">this</a> and <a href="/rel">that</a>.</p>`,
+		`<figure><img src="/i.png" alt="A cat" width="640"><figcaption>Cat</figcaption></figure>`} {
 		if !scanMatchesTokens(t, z, s) {
 			t.Errorf("%q: not accepted", s)
 		}
@@ -152,7 +158,7 @@ func TestScanPlainMatchesTokenPass(t *testing.T) {
 
 func FuzzScanPlain(f *testing.F) {
 	z := newSanitizer()
-	for _, s := range []string{"<p>a b</p>", "x<br/>y", "<h2>T</h2>\n<p>'q' \"d\" > c</p>", "é\u00a0x", `<p><a href="/x">y</a></p>`} {
+	for _, s := range []string{"<p>a b</p>", "x<br/>y", "<h2>T</h2>\n<p>'q' \"d\" > c</p>", "é\u00a0x", `<p><a href="/x">y</a></p>`, `<p><img src="/i.png" alt="A" width="9"></p>`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { scanMatchesTokens(t, z, s) })
