@@ -7,18 +7,25 @@ import (
 	"unicode/utf8"
 )
 
-// dropIllegalSlow is dropIllegal without its fast paths: rune by rune.
+// xmlChar is XML 1.0's Char production, as the specification writes it.
+func xmlChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD || 0x20 <= r && r <= 0xD7FF ||
+		0xE000 <= r && r <= 0xFFFD || 0x10000 <= r && r <= 0x10FFFF
+}
+
+// dropIllegalSlow is the oracle: every rune that is valid UTF-8 and an XML
+// Char is kept, every other rune (or stray byte) dropped.
 func dropIllegalSlow(b []byte) ([]byte, int) {
 	var out []byte
 	dropped := 0
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if legalRune(r, n) && (r >= 0x20 || r == '\t' || r == '\n' || r == '\r') {
-			out = append(out, b[i:i+n]...)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if invalid := r == utf8.RuneError && n == 1; !invalid && xmlChar(r) {
+			out = append(out, b[:n]...)
 		} else {
 			dropped++
 		}
-		i += n
+		b = b[n:]
 	}
 	return out, dropped
 }

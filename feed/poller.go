@@ -233,6 +233,7 @@ func (p *Poller) PollFeeds(ctx context.Context, feeds []tidings.Feed, progress f
 
 // queue hands out feeds in due order, skipping hosts that are at their
 // limit so one slow host never idles the whole pool.
+//
 // The queue keeps indexes into the caller's slice, which it only reads:
 // copies of every Feed (twice: sorted, then by host) were a tenth of the
 // live heap of a 2,000-feed cycle.

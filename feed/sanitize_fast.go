@@ -129,8 +129,7 @@ func scanPlain(s string, base *url.URL, fp *fastPath) (safe, text string, words 
 		if fp.links && bytes.HasPrefix(b[i:], []byte(`<a href="`)) {
 			v := b[i+len(`<a href="`):]
 			q := bytes.IndexByte(v, '"')
-			if q < 0 || q+1 >= len(v) || v[q+1] != '>' || bytes.IndexByte(v[:q], '&') >= 0 ||
-				bytes.IndexByte(v[:q], '\r') >= 0 || bytes.IndexByte(v[:q], 0) >= 0 {
+			if q < 0 || q+1 >= len(v) || v[q+1] != '>' || tokenizerRewrites(v[:q]) {
 				return "", "", 0, false // the tokenizer would read the value differently
 			}
 			href := resolveURL(base, string(v[:q]))
@@ -148,7 +147,7 @@ func scanPlain(s string, base *url.URL, fp *fastPath) (safe, text string, words 
 				j = len(b) - i
 			}
 			seg := b[i : i+j]
-			if bytes.IndexByte(seg, '&') >= 0 || bytes.IndexByte(seg, '\r') >= 0 || bytes.IndexByte(seg, 0) >= 0 {
+			if tokenizerRewrites(seg) {
 				return "", "", 0, false // the tokenizer would rewrite the text
 			}
 			if needsEscape(seg) {
@@ -195,6 +194,13 @@ func scanPlain(s string, base *url.URL, fp *fastPath) (safe, text string, words 
 	return out.String(), tr.String(), tr.words, true
 }
 
+// tokenizerRewrites reports whether the tokenizer would hand back text or
+// an attribute value other than as written: entities are decoded, \r\n
+// becomes \n, NUL is replaced.
+func tokenizerRewrites(b []byte) bool {
+	return bytes.IndexByte(b, '&') >= 0 || bytes.IndexByte(b, '\r') >= 0 || bytes.IndexByte(b, 0) >= 0
+}
+
 // scanImage reads an <img> tag written just so at the start of b: one
 // space before each key="value" attribute, lower-case keys, values without
 // entities, \r or NUL (the tokenizer would rewrite those), and '>' right
@@ -217,7 +223,7 @@ func scanImage(b []byte) (int, html.Token, bool) {
 		}
 		v := b[i+eq+2:]
 		q := bytes.IndexByte(v, '"')
-		if q < 0 || bytes.IndexByte(v[:q], '&') >= 0 || bytes.IndexByte(v[:q], '\r') >= 0 || bytes.IndexByte(v[:q], 0) >= 0 {
+		if q < 0 || tokenizerRewrites(v[:q]) {
 			return 0, tok, false
 		}
 		tok.Attr = append(tok.Attr, html.Attribute{Key: string(key), Val: string(v[:q])})

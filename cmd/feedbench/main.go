@@ -158,6 +158,11 @@ func run(ctx context.Context, c config) error {
 		defer os.RemoveAll(dir)
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	} else if entries, err := os.ReadDir(dir); err != nil {
+		return err
+	} else if len(entries) > 0 {
+		// A database left there would make the cold ingest a re-poll.
+		return fmt.Errorf("-keep %s: want a new or empty directory", dir)
 	}
 
 	rep := report{Mode: "tidings", Feeds: c.n, Latency: c.latency, Workers: c.workers}
