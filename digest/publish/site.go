@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,15 +118,29 @@ type sourceRow struct {
 	LastSuccess, NextCheck                          time.Time
 }
 
-var safeIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
 // pageID is the item's file name: its ItemID when that is a safe name (it
 // always is for store items), else a hash of it.
 func pageID(itemID string) string {
-	if safeIDRE.MatchString(itemID) {
+	if safeID(itemID) {
 		return itemID
 	}
 	return keyOf("item", itemID)[:20]
+}
+
+// safeID: 1 to 64 of [A-Za-z0-9_-]. A loop, not a regexp: the bounded
+// repeat would compile to some 60 KB, kept for the life of the process.
+func safeID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // alsoCoveredBy lists the feeds that carried the story besides the one it is

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -180,4 +181,18 @@ func TestAlsoCoveredBy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSafeID checks safeID against the expression it replaces.
+func FuzzSafeID(f *testing.F) {
+	re := regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	for _, s := range []string{"", "a", "Item-1_x", strings.Repeat("z", 64), strings.Repeat("z", 65),
+		"a b", "a/b", "a.b", "../x", "é", "a\n", "\x00", "ab\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := safeID(s), re.MatchString(s); got != want {
+			t.Errorf("safeID(%q) = %v, want %v", s, got, want)
+		}
+	})
 }

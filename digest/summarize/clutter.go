@@ -3,6 +3,7 @@ package summarize
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -46,49 +47,60 @@ const (
 	reAgencies = `AP|AFP|Reuters|UPI|CNN|CNBC|BBC|NPR|Bloomberg|dpa|Xinhua|ANI|PTI|IANS|TASS|EFE|ANSA|Kyodo|Jiji|Yonhap|AAP|CP|Anadolu|Bernama|Axios|The Canadian Press|The Associated Press|Associated Press|Agence France-Presse|Bloomberg News|CNN Business|The Conversation|WIRED|Reuters Breakingviews|Business Wire|Globe Newswire`
 )
 
-// The patterns are read-only after compilation.
-var (
-	reMetaRun = regexp.MustCompile(`(?i)^(?:\s*` + metaAtom + `)+\s*`)
-	// A date or a time by itself, for telling a timestamp from a label.
-	reDateWord   = regexp.MustCompile(`(?i)\d|\b(?:` + reMonth + `|` + reDay + `|yesterday|today|just now)\b`)
-	reDayOrMonth = regexp.MustCompile(`(?i)^(?:` + reMonth + `|` + reDay + `)$`)
+// clutterPatterns are the compiled expressions; read-only once built.
+type clutterPatterns struct {
+	metaRun, dateWord, dayOrMonth, knownAgency, byline, nameLine,
+	agencyDateline, placeDateline, credit, creditAside *regexp.Regexp
+}
 
-	reKnownAgency = regexp.MustCompile(`(?i)^(?:` + reAgencies + `)$`)
+// clutterRE compiles the patterns on first use, not at init: they take
+// about 1 MB, which every run of the binary would otherwise allocate and
+// keep live, though fetching and the idle daemon never summarize.
+var clutterRE = sync.OnceValue(func() *clutterPatterns {
+	return &clutterPatterns{
+		metaRun: regexp.MustCompile(`(?i)^(?:\s*` + metaAtom + `)+\s*`),
 
-	// "By Jane Doe", "By Jane Doe and John Roe", "By The Associated
-	// Press", optionally ", Reuters" or ", Staff Writer". Names are
-	// capitalized words; particles ("van", "de") may sit between them.
-	reByline = regexp.MustCompile(`^(?i:by)\s+((?:The\s+)?` + reName + `(?:\s*(?:,|and|&)\s*` + reName + `)*)` +
-		`(?:\s*,\s*(?i:(?:senior\s+|chief\s+|staff\s+|contributing\s+|special\s+)?(?:writer|reporter|correspondent|editor|contributor|columnist|analyst)))?`)
+		// A date or a time by itself, for telling a timestamp from a label.
+		dateWord:   regexp.MustCompile(`(?i)\d|\b(?:` + reMonth + `|` + reDay + `|yesterday|today|just now)\b`),
+		dayOrMonth: regexp.MustCompile(`(?i)^(?:` + reMonth + `|` + reDay + `)$`),
 
-	// A name and a separator at the start of a line.
-	reNameLine = regexp.MustCompile(`^` + reName + `\s*[·|•]`)
+		knownAgency: regexp.MustCompile(`(?i)^(?:` + reAgencies + `)$`),
 
-	// "(AP) —", "WASHINGTON (Reuters) -", "LONDON, Nov 25 (Reuters) -",
-	// "SAN FRANCISCO, Calif., Nov. 25, 2026 /PRNewswire/ --". The place,
-	// when present, is in capitals; the agency is a known wire or a
-	// station's call letters after a place.
-	reAgencyDateline = regexp.MustCompile(`^(?:(\p{Lu}[\p{Lu}.'’ -]*\p{Lu}\.?)(?:,\s*[^()/—–]{1,40}?)?\s+)?` +
-		`(?:\(\s*((?i:` + reAgencies + `)|\p{Lu}{2,5})\s*\)` +
-		`|/\s*(?i:PR\s?Newswire|Business\s?Wire|Globe\s?Newswire|EIN\s?Presswire|PRWeb|Accesswire|Newsfile|Marketwired)[^/]{0,30}/)` +
-		`\s*(?:—|–|--|-|:)?\s+`)
+		// "By Jane Doe", "By Jane Doe and John Roe", "By The Associated
+		// Press", optionally ", Reuters" or ", Staff Writer". Names are
+		// capitalized words; particles ("van", "de") may sit between them.
+		byline: regexp.MustCompile(`^(?i:by)\s+((?:The\s+)?` + reName + `(?:\s*(?:,|and|&)\s*` + reName + `)*)` +
+			`(?:\s*,\s*(?i:(?:senior\s+|chief\s+|staff\s+|contributing\s+|special\s+)?(?:writer|reporter|correspondent|editor|contributor|columnist|analyst)))?`),
 
-	// "WASHINGTON —", "NEW YORK, Nov. 25 —": a newspaper dateline without
-	// an agency. Only tried on a paragraph's first sentence.
-	rePlaceDateline = regexp.MustCompile(`^(\p{Lu}{2,}(?:[ .'’-]+\p{Lu}{2,})*\.?)((?:,\s*(?:\p{Lu}[\p{Ll}]{1,6}\.?|\p{Lu}{2}|(?i:` + reMonth + `)\s*\d{1,2}(?:,?\s*\d{4})?|\d{4}))*)\s+(?:—|–|--|-)\s+`)
+		// A name and a separator at the start of a line.
+		nameLine: regexp.MustCompile(`^` + reName + `\s*[·|•]`),
 
-	// Credit and caption labels: "Photo: …", "Image credit …",
-	// "Illustration by …", "AP Photo/Jane Doe", a wire story's closing
-	// "Reporting by …; Editing by …".
-	reCredit = regexp.MustCompile(`(?i)^[(\[]?\s*(?:(?:(?:top|lead|header|hero|cover|featured?|main)\s+)?(?:photo|photograph|image|picture|illustration|graphic|video|visual|artwork|animation)s?\s*(?:illustration\s*)?(?:credits?|courtesy(?:\s+of)?|source|by|via)\b\s*:?|` +
-		`(?:photo|photograph|image|picture|illustration|graphic|video|caption|credits?|source|courtesy)s?\s*:|courtesy\s+of\b|` +
-		`(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\s+(?-i:\p{Lu})|` +
-		`(?:ap|afp|reuters|getty|getty images|epa|shutterstock|bloomberg|xinhua)\s*(?:photo|images?|via getty images)?\s*(?:/|$)|` +
-		`(?:getty images|shutterstock|alamy|unsplash)\b[\s.]*$)`)
+		// "(AP) —", "WASHINGTON (Reuters) -", "LONDON, Nov 25 (Reuters) -",
+		// "SAN FRANCISCO, Calif., Nov. 25, 2026 /PRNewswire/ --". The place,
+		// when present, is in capitals; the agency is a known wire or a
+		// station's call letters after a place.
+		agencyDateline: regexp.MustCompile(`^(?:(\p{Lu}[\p{Lu}.'’ -]*\p{Lu}\.?)(?:,\s*[^()/—–]{1,40}?)?\s+)?` +
+			`(?:\(\s*((?i:` + reAgencies + `)|\p{Lu}{2,5})\s*\)` +
+			`|/\s*(?i:PR\s?Newswire|Business\s?Wire|Globe\s?Newswire|EIN\s?Presswire|PRWeb|Accesswire|Newsfile|Marketwired)[^/]{0,30}/)` +
+			`\s*(?:—|–|--|-|:)?\s+`),
 
-	// A credit in brackets anywhere: "(Photo by Jane Doe/Getty Images)".
-	reCreditAside = regexp.MustCompile(`(?i)\s*[(\[](?:photo|photograph|image|picture|illustration|graphic|video|credit)s?\b[^()\[\]]{0,80}[)\]]`)
-)
+		// "WASHINGTON —", "NEW YORK, Nov. 25 —": a newspaper dateline without
+		// an agency. Only tried on a paragraph's first sentence.
+		placeDateline: regexp.MustCompile(`^(\p{Lu}{2,}(?:[ .'’-]+\p{Lu}{2,})*\.?)((?:,\s*(?:\p{Lu}[\p{Ll}]{1,6}\.?|\p{Lu}{2}|(?i:` + reMonth + `)\s*\d{1,2}(?:,?\s*\d{4})?|\d{4}))*)\s+(?:—|–|--|-)\s+`),
+
+		// Credit and caption labels: "Photo: …", "Image credit …",
+		// "Illustration by …", "AP Photo/Jane Doe", a wire story's closing
+		// "Reporting by …; Editing by …".
+		credit: regexp.MustCompile(`(?i)^[(\[]?\s*(?:(?:(?:top|lead|header|hero|cover|featured?|main)\s+)?(?:photo|photograph|image|picture|illustration|graphic|video|visual|artwork|animation)s?\s*(?:illustration\s*)?(?:credits?|courtesy(?:\s+of)?|source|by|via)\b\s*:?|` +
+			`(?:photo|photograph|image|picture|illustration|graphic|video|caption|credits?|source|courtesy)s?\s*:|courtesy\s+of\b|` +
+			`(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\s+(?-i:\p{Lu})|` +
+			`(?:ap|afp|reuters|getty|getty images|epa|shutterstock|bloomberg|xinhua)\s*(?:photo|images?|via getty images)?\s*(?:/|$)|` +
+			`(?:getty images|shutterstock|alamy|unsplash)\b[\s.]*$)`),
+
+		// A credit in brackets anywhere: "(Photo by Jane Doe/Getty Images)".
+		creditAside: regexp.MustCompile(`(?i)\s*[(\[](?:photo|photograph|image|picture|illustration|graphic|video|credit)s?\b[^()\[\]]{0,80}[)\]]`),
+	}
+})
 
 // cleanSentence strips leading page clutter from one sentence and reports
 // "" when nothing but clutter is left. lead marks the first sentence of a
@@ -96,7 +108,7 @@ var (
 func cleanSentence(s string, lead bool) string {
 	s = strings.TrimSpace(s)
 	if mayHaveCreditAside(s) {
-		s = strings.TrimSpace(reCreditAside.ReplaceAllString(s, ""))
+		s = strings.TrimSpace(clutterRE().creditAside.ReplaceAllString(s, ""))
 	}
 	// Clutter stacks ("Advertisement By Jane Doe · Nov 25 WASHINGTON
 	// (Reuters) - …"): strip until nothing more comes off.
@@ -160,7 +172,7 @@ func stripClutter(s string, lead, credits bool) string {
 	// are prose, and this runs on every one of them.
 	w := strings.ToLower(firstWord(strings.TrimLeft(s, " ·•|,/—–-:.")))
 	if w == "by" {
-		if m := reByline.FindStringSubmatchIndex(s); m != nil && bylineName(s[m[2]:m[3]]) {
+		if m := clutterRE().byline.FindStringSubmatchIndex(s); m != nil && bylineName(s[m[2]:m[3]]) {
 			if rest, ok := afterByline(s[m[1]:]); ok {
 				return rest
 			}
@@ -169,7 +181,7 @@ func stripClutter(s string, lead, credits bool) string {
 	if strings.ContainsAny(s, "·|•") {
 		// A name set off by a separator, then only dates or a wire name:
 		// "Jane Doe · 25 November 2026 · 4 min read", "Jane Doe | Reuters".
-		if m := reNameLine.FindStringIndex(s); m != nil {
+		if m := clutterRE().nameLine.FindStringIndex(s); m != nil {
 			if rest, ok := afterByline(s[m[1]:]); ok && rest == "" {
 				return ""
 			}
@@ -180,12 +192,12 @@ func stripClutter(s string, lead, credits bool) string {
 			return rest
 		}
 	}
-	if credits && mayBeCredit(w) && reCredit.MatchString(s) {
+	if credits && mayBeCredit(w) && clutterRE().credit.MatchString(s) {
 		return restAfterCredit(s)
 	}
 	// A wire dateline has its agency in brackets or slashes near the start.
 	if strings.ContainsAny(s[:min(len(s), 100)], "(/") {
-		if m := reAgencyDateline.FindStringSubmatchIndex(s); m != nil {
+		if m := clutterRE().agencyDateline.FindStringSubmatchIndex(s); m != nil {
 			agency := ""
 			if m[4] >= 0 {
 				agency = s[m[4]:m[5]]
@@ -201,7 +213,7 @@ func stripClutter(s string, lead, credits bool) string {
 	if lead && len(w) >= 2 && allUpper(firstWord(s)) {
 		// A dateline is followed by a sentence; "NASA — the agency — …"
 		// opens an aside instead.
-		if m := rePlaceDateline.FindStringSubmatchIndex(s); m != nil && (m[5] > m[4] || letters(s[m[2]:m[3]]) >= 4) {
+		if m := clutterRE().placeDateline.FindStringSubmatchIndex(s); m != nil && (m[5] > m[4] || letters(s[m[2]:m[3]]) >= 4) {
 			if rest := strings.TrimSpace(s[m[1]:]); rest == "" || sentenceStart(rest) {
 				return rest
 			}
@@ -220,7 +232,7 @@ func afterByline(after string) (string, bool) {
 	rest := strings.TrimSpace(after)
 	for {
 		t := rest
-		if m := reMetaRun.FindStringIndex(t); m != nil {
+		if m := clutterRE().metaRun.FindStringIndex(t); m != nil {
 			t = t[m[1]:]
 		}
 		if w := firstWord(t); w != "" && strings.HasPrefix(t, w) && knownAgency(w) {
@@ -250,7 +262,7 @@ func afterByline(after string) (string, bool) {
 // shows …" is prose), and a bare date needs a separator before the text
 // ("Nov 25 was the day …" keeps its date).
 func afterTimestamp(s string) (string, bool) {
-	m := reMetaRun.FindStringIndex(s)
+	m := clutterRE().metaRun.FindStringIndex(s)
 	if m == nil || m[1] == 0 {
 		return "", false
 	}
@@ -260,7 +272,7 @@ func afterTimestamp(s string) (string, bool) {
 	case "updated", "published", "posted", "modified", "edited", "last", "first":
 		labelled = true
 	}
-	dated := reDateWord.MatchString(run)
+	dated := clutterRE().dateWord.MatchString(run)
 	if !dated && !(labelled && hasMetaWord(run)) {
 		return "", false
 	}
@@ -321,7 +333,7 @@ func onlyMeta(s string) bool {
 	if !mayBeMeta(strings.ToLower(firstWord(strings.TrimLeft(s, " ·•|,/—–-:."))), s) {
 		return false
 	}
-	m := reMetaRun.FindStringIndex(s)
+	m := clutterRE().metaRun.FindStringIndex(s)
 	return m != nil && strings.Trim(s[m[1]:], " .") == "" && hasMetaWord(s)
 }
 
@@ -347,7 +359,7 @@ func mayBeMeta(w, s string) bool {
 	switch w[:3] {
 	case "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 		"mon", "tue", "wed", "thu", "fri", "sat", "sun":
-		return reDayOrMonth.MatchString(w)
+		return clutterRE().dayOrMonth.MatchString(w)
 	}
 	return false
 }
@@ -385,7 +397,7 @@ func hasMetaWord(s string) bool {
 // not start with a day, a month or a word of an adverbial phrase.
 func bylineName(name string) bool {
 	w := strings.ToLower(strings.Trim(firstWord(strings.TrimPrefix(name, "The ")), "."))
-	if reDayOrMonth.MatchString(w) {
+	if clutterRE().dayOrMonth.MatchString(w) {
 		return false
 	}
 	switch w {
@@ -414,7 +426,7 @@ func letters(s string) int {
 	return n
 }
 
-func knownAgency(a string) bool { return reKnownAgency.MatchString(a) }
+func knownAgency(a string) bool { return clutterRE().knownAgency.MatchString(a) }
 
 // cutUILabel removes a leading interface label that extraction glued to a
 // sentence ("Advertisement Nimbus reported …", "Story continues below
