@@ -305,8 +305,11 @@ func (f *fetcher) get(ctx context.Context, u, accept string, cond conditional) (
 		}
 	}
 	buf := f.getBuf()
-	if resp.ContentLength > 0 && resp.ContentLength <= f.opts.MaxBody {
-		buf.Grow(int(resp.ContentLength))
+	if resp.ContentLength > 0 && resp.ContentLength <= f.opts.MaxBody && body == io.Reader(cr) {
+		// ReadFrom wants MinRead bytes free before it sees EOF: without
+		// them a body of exactly the announced length is copied into a
+		// buffer twice its size, and the free list keeps that.
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
 	}
 	n, err := buf.ReadFrom(io.LimitReader(body, f.opts.MaxBody+1))
 	r.Bytes = cr.n
