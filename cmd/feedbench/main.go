@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ import (
 	"github.com/tidings/tidings"
 	"github.com/tidings/tidings/cmd/feedbench/farm"
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/internal/heapcap"
 	"github.com/tidings/tidings/store"
 )
 
@@ -45,6 +47,8 @@ type config struct {
 	noSync                      bool
 	store                       string
 	memProfile, keep            string
+	headroom                    int64
+	bin                         string
 }
 
 func main() {
@@ -63,8 +67,16 @@ func main() {
 	flag.BoolVar(&c.links, "links", false, "item paragraphs start with a link and continue in <em> (markup, as real articles have)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	flag.StringVar(&c.memProfile, "memprofile", "", "write the cold ingest's allocations to this file, and the heap in use half way through it to FILE.mid")
+	flag.Int64Var(&c.headroom, "heap-headroom", heapcap.DefaultHeadroom, "cap the heap this many bytes above what the process holds when an ingest starts, as `tidings fetch` does by default (0: Go's defaults)")
+	flag.StringVar(&c.bin, "bin", "", "measure this built tidings `binary` (`BIN fetch --all --json`, the shipped program end to end) instead of the linked packages")
 	flag.StringVar(&c.keep, "keep", "", "keep the database in this directory (for inspection) instead of a temporary one")
 	flag.Parse()
+	if c.memProfile == "" {
+		// The shipped binary links no heap profiler, so the linker turns
+		// sampling off there; feedbench links runtime/pprof, and the
+		// profile's buckets (about 1.5 MiB here) would count against it.
+		runtime.MemProfileRate = 0
+	}
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -130,6 +142,7 @@ type phase struct {
 	NewItems    int           `json:"new_items"`
 	Errors      int           `json:"errors"`
 	DBBytes     int64         `json:"db_bytes"`
+	HeapCap     int64         `json:"heap_cap_bytes,omitempty"` // the soft memory limit during the phase
 }
 
 type report struct {
@@ -166,10 +179,14 @@ func run(ctx context.Context, c config) error {
 	}
 
 	rep := report{Mode: "tidings", Feeds: c.n, Latency: c.latency, Workers: c.workers}
-	if c.floor {
+	switch {
+	case c.floor:
 		rep.Mode = "floor"
 		rep.Phases, err = runFloor(ctx, c, urls, bases[0], filepath.Join(dir, "floor.db"))
-	} else {
+	case c.bin != "":
+		rep.Mode = "binary " + c.bin
+		rep.Phases, err = runBinary(ctx, c, urls, bases[0], dir)
+	default:
 		rep.Phases, err = runTidings(ctx, c, urls, bases[0], filepath.Join(dir, "tidings.db"))
 	}
 	if err != nil {
@@ -268,8 +285,12 @@ func cpuTime() time.Duration {
 }
 
 // procStatus reads a kB field of /proc/self/status, in bytes.
-func procStatus(field string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func procStatus(field string) int64 { return statusField("/proc/self/status", field) }
+
+// statusField reads a kB field of a /proc/PID/status file, in bytes; 0 if
+// it cannot.
+func statusField(path, field string) int64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
@@ -318,6 +339,7 @@ func runTidings(ctx context.Context, c config, urls []string, ctl, dbPath string
 		}
 	}
 	var st feed.Store = db
+	heap := heapcap.New(c.headroom)
 	ns := &nullStore{}
 	if c.store == "null" {
 		st = ns
@@ -354,8 +376,12 @@ func runTidings(ctx context.Context, c config, urls []string, ctl, dbPath string
 			}
 		}
 		m := startMeter(ctl)
+		release := heap.Ingest()
+		capped := heap.Limit()
 		res, err := p.PollFeeds(ctx, feeds, progress)
+		release()
 		ph := m.end(name)
+		ph.HeapCap = capped
 		if err != nil {
 			return nil, err
 		}
@@ -400,6 +426,9 @@ func print(r report, asJSON bool) error {
 	}
 	if len(r.Phases) > 0 && r.Phases[0].Items > 0 {
 		fmt.Printf("db bytes per stored item: %d\n", r.Phases[0].DBBytes/int64(r.Phases[0].Items))
+	}
+	if len(r.Phases) > 0 && r.Phases[0].HeapCap > 0 {
+		fmt.Printf("heap capped during the cold ingest at %s (-heap-headroom 0: Go's defaults)\n", mib(r.Phases[0].HeapCap))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidings/tidings"
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/internal/heapcap"
 )
 
 func (a *app) cmdFetch(ctx context.Context, args []string) error {
@@ -62,11 +63,15 @@ func (a *app) cmdFetch(ctx context.Context, args []string) error {
 		bar = &progressBar{w: a.stderr}
 	}
 	start := time.Now()
+	heap := heapcap.New(cfg.Fetch.MemoryHeadroom)
+	release := heap.Ingest()
+	a.log.Debug("polling", "feeds", len(feeds), "heap_cap_bytes", heap.Limit())
 	res, err := poller.PollFeeds(ctx, feeds, func(p feed.Progress) {
 		if bar != nil {
 			bar.draw(p)
 		}
 	})
+	release()
 	if bar != nil {
 		bar.done()
 	}

@@ -59,6 +59,7 @@ type FetchConfig struct {
 	Workers, PerHost int
 	Timeout          time.Duration
 	MaxBody          int64
+	MemoryHeadroom   int64 // heap cap above what the process holds when a poll starts; 0: none
 	UserAgent        string
 	AllowNetworks    []string
 	FullText         string

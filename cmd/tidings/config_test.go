@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidings/tidings/internal/heapcap"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -35,6 +37,7 @@ func TestDefaults(t *testing.T) {
 		{"publish.dir", cfg.Publish.Dir, "public"},
 		{"fetch.timeout", cfg.Fetch.Timeout, 30 * time.Second},
 		{"fetch.max_body", cfg.Fetch.MaxBody, int64(15 << 20)},
+		{"fetch.memory_headroom", cfg.Fetch.MemoryHeadroom, int64(heapcap.DefaultHeadroom)},
 		{"fetch.full_text", cfg.Fetch.FullText, "auto"},
 		{"server.listen", cfg.Server.Listen, "127.0.0.1:8080"},
 		{"digests", len(cfg.Digests), 1},
@@ -60,6 +63,7 @@ data_dir = "state"
 [fetch]
 max_body = "10MB"
 timeout = "5s"
+memory_headroom = "0"
 allow_networks = ["10.0.0.0/8", "nas.local", "::1"]
 [[feed]]
 url = "https://example.org/a.xml"
@@ -92,7 +96,7 @@ base_url = "https://news.example.org"
 	if cfg.Publish.BaseURL != "https://news.example.org/" {
 		t.Errorf("base_url = %q, want a trailing slash added", cfg.Publish.BaseURL)
 	}
-	if cfg.Fetch.MaxBody != 10e6 || cfg.Fetch.Timeout != 5*time.Second {
+	if cfg.Fetch.MaxBody != 10e6 || cfg.Fetch.Timeout != 5*time.Second || cfg.Fetch.MemoryHeadroom != 0 {
 		t.Errorf("fetch = %+v", cfg.Fetch)
 	}
 	f := cfg.Feeds[0]

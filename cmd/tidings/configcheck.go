@@ -23,6 +23,7 @@ import (
 	"github.com/tidings/tidings"
 	"github.com/tidings/tidings/digest"
 	"github.com/tidings/tidings/digest/summarize"
+	"github.com/tidings/tidings/internal/heapcap"
 )
 
 // validator turns the decoded file into a Config, recording every problem
@@ -175,6 +176,20 @@ func (v *validator) build(fc *fileConfig, dir string) *Config {
 			v.fail("fetch.max_body", "%v", err)
 		} else {
 			cfg.Fetch.MaxBody = n
+		}
+	}
+	cfg.Fetch.MemoryHeadroom = heapcap.DefaultHeadroom
+	if f.MemoryHeadroom != nil {
+		n, err := parseSize(*f.MemoryHeadroom)
+		switch {
+		case strings.TrimSpace(*f.MemoryHeadroom) == "0":
+			cfg.Fetch.MemoryHeadroom = 0
+		case err != nil:
+			v.fail("fetch.memory_headroom", "%v", err)
+		case n != 0 && n < 8<<20:
+			v.fail("fetch.memory_headroom", "%s is too little for a poll to work in; use at least 8MiB, or 0 to turn the cap off", *f.MemoryHeadroom)
+		default:
+			cfg.Fetch.MemoryHeadroom = n
 		}
 	}
 	for i, n := range f.AllowNetworks {

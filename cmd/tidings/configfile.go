@@ -22,16 +22,17 @@ type fileLog struct {
 }
 
 type fileFetch struct {
-	Workers       *int     `toml:"workers"`
-	PerHost       *int     `toml:"per_host"`
-	Timeout       *string  `toml:"timeout"`
-	MaxBody       *string  `toml:"max_body"`
-	UserAgent     *string  `toml:"user_agent"`
-	AllowNetworks []string `toml:"allow_networks"`
-	FullText      *string  `toml:"full_text"`
-	MinInterval   *string  `toml:"min_interval"`
-	MaxInterval   *string  `toml:"max_interval"`
-	MaxBackoff    *string  `toml:"max_backoff"`
+	Workers        *int     `toml:"workers"`
+	PerHost        *int     `toml:"per_host"`
+	Timeout        *string  `toml:"timeout"`
+	MaxBody        *string  `toml:"max_body"`
+	MemoryHeadroom *string  `toml:"memory_headroom"`
+	UserAgent      *string  `toml:"user_agent"`
+	AllowNetworks  []string `toml:"allow_networks"`
+	FullText       *string  `toml:"full_text"`
+	MinInterval    *string  `toml:"min_interval"`
+	MaxInterval    *string  `toml:"max_interval"`
+	MaxBackoff     *string  `toml:"max_backoff"`
 }
 
 type fileFeed struct {

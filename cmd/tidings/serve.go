@@ -19,6 +19,7 @@ import (
 
 	"github.com/tidings/tidings/digest/mail"
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/internal/heapcap"
 	"github.com/tidings/tidings/store"
 )
 
@@ -60,6 +61,7 @@ type daemon struct {
 	started time.Time
 	metrics *metrics  // nil when server.metrics is off
 	notify  *notifier // systemd; a no-op elsewhere
+	heap    *heapcap.Cap
 
 	// stop is done once the daemon is stopping: jobs check it before they
 	// start, while the work context they run with lives on for the grace
@@ -111,7 +113,7 @@ func (a *app) serve(ctx context.Context, cfg *Config) error {
 		return err
 	}
 
-	d := &daemon{a: a, db: db, log: log, started: a.now(), digestID: map[string]cron.EntryID{}}
+	d := &daemon{a: a, db: db, log: log, started: a.now(), digestID: map[string]cron.EntryID{}, heap: heapcap.New(cfg.Fetch.MemoryHeadroom)}
 	d.notify = newNotifier(log)
 	d.notify.Check = d.alive
 	if cfg.Server.Metrics {
@@ -278,6 +280,7 @@ func (d *daemon) apply(ctx context.Context, cfg *Config, sched *cron.Cron) error
 		delete(d.digestID, name)
 	}
 	d.cfg, d.poller, d.sender = cfg, poller, sender
+	d.heap.SetHeadroom(cfg.Fetch.MemoryHeadroom)
 	for _, dc := range cfg.Digests {
 		name := dc.Def.Name
 		d.digestID[name] = sched.Schedule(dc.Cron, cron.FuncJob(func() { d.runDigest(ctx, name); d.releaseMemory() }))
@@ -439,6 +442,7 @@ func (d *daemon) pollDue(ctx context.Context, poller *feed.Poller) (feed.CycleRe
 	if d.metrics != nil {
 		progress = d.metrics.observeFetch
 	}
+	defer d.heap.Ingest()()
 	return poller.PollFeeds(ctx, feeds, progress)
 }
 
@@ -453,6 +457,7 @@ func (d *daemon) runDigest(ctx context.Context, name string) {
 	if d.stopped(ctx) {
 		return // stopped while waiting for another build
 	}
+	defer d.heap.Lift()()
 	cfg, _, _ := d.current()
 	dc, ok := cfg.Digest(name)
 	if !ok {
@@ -546,6 +551,7 @@ func (d *daemon) republish(ctx context.Context) {
 	}
 	d.build.Lock()
 	defer d.build.Unlock()
+	defer d.heap.Lift()()
 	cfg, _, _ := d.current()
 	res, err := d.a.publishAll(ctx, cfg, d.db)
 	if err != nil {
