@@ -165,3 +165,36 @@ func TestHeldIsPlausible(t *testing.T) {
 		t.Errorf("held() = %d", h)
 	}
 }
+
+func TestGCPercentWhileCapped(t *testing.T) {
+	withLimit(t, math.MaxInt64)
+	prev := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	for _, tc := range []struct {
+		name       string
+		base, want int
+	}{
+		{"default raised", 100, IngestGCPercent},
+		{"low raised", 50, IngestGCPercent},
+		{"higher kept", 400, 400},
+		{"off kept", -1, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			debug.SetGCPercent(tc.base)
+			c := New(8 << 20)
+			release := c.Ingest()
+			if got := gcPercent(); got != tc.want {
+				t.Errorf("GOGC while capped = %d, want %d", got, tc.want)
+			}
+			lift := c.Lift()
+			if got := gcPercent(); got != tc.base {
+				t.Errorf("GOGC while lifted = %d, want the base %d", got, tc.base)
+			}
+			lift()
+			release()
+			if got := gcPercent(); got != tc.base {
+				t.Errorf("GOGC after = %d, want %d back", got, tc.base)
+			}
+		})
+	}
+}
