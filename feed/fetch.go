@@ -59,6 +59,10 @@ type response struct {
 	buf         *bytes.Buffer
 }
 
+// maxPreGrow is the largest announced Content-Length a body buffer is grown
+// to before the body arrives; beyond it the buffer grows as bytes come.
+const maxPreGrow = 2 << 20
+
 // getBuf takes a body buffer from the free list, or makes one.
 func (f *fetcher) getBuf() *bytes.Buffer {
 	select {
@@ -305,10 +309,12 @@ func (f *fetcher) get(ctx context.Context, u, accept string, cond conditional) (
 		}
 	}
 	buf := f.getBuf()
-	if resp.ContentLength > 0 && resp.ContentLength <= f.opts.MaxBody && body == io.Reader(cr) {
+	if resp.ContentLength > 0 && resp.ContentLength <= min(f.opts.MaxBody, maxPreGrow) && body == io.Reader(cr) {
 		// ReadFrom wants MinRead bytes free before it sees EOF: without
 		// them a body of exactly the announced length is copied into a
-		// buffer twice its size, and the free list keeps that.
+		// buffer twice its size, and the free list keeps that. Larger
+		// announcements are not trusted up front: a server could claim
+		// 15 MiB and send nothing, holding the memory until the timeout.
 		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
 	}
 	n, err := buf.ReadFrom(io.LimitReader(body, f.opts.MaxBody+1))
