@@ -176,7 +176,7 @@ func TestGCPercentWhileCapped(t *testing.T) {
 	}{
 		{"default raised", 100, IngestGCPercent},
 		{"low raised", 50, IngestGCPercent},
-		{"higher kept", 400, 400},
+		{"higher kept", 800, 800},
 		{"off kept", -1, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
