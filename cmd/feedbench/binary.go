@@ -21,7 +21,9 @@ import (
 // into feedbench: `BIN fetch --all --json` on a config listing the farm's
 // feeds, once cold and once as the re-poll. Its peak RSS includes the
 // shipped binary's own pages and everything `tidings fetch` does besides
-// polling (reading the config, syncing the feed list into the database).
+// polling (reading the config, checking the feed list against the
+// database). The feeds are subscribed before, by `BIN stats`, as the
+// in-process run adds them before it measures.
 func runBinary(ctx context.Context, c config, urls []string, ctl, dir string) ([]phase, error) {
 	cfgPath := filepath.Join(dir, "tidings.toml")
 	var b strings.Builder
@@ -35,6 +37,9 @@ func runBinary(ctx context.Context, c config, urls []string, ctl, dir string) ([
 	}
 	if err := os.WriteFile(cfgPath, []byte(b.String()), 0o600); err != nil {
 		return nil, err
+	}
+	if out, err := exec.CommandContext(ctx, c.bin, "-config", cfgPath, "stats").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%s stats: %w: %s", c.bin, err, strings.TrimSpace(string(out)))
 	}
 	var phases []phase
 	for _, name := range []string{"cold ingest", "no-change re-poll"} {
