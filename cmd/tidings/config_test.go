@@ -259,3 +259,14 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestZeroSize(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0": true, "00": true, " 0 ": true, "0B": true, "0MiB": true, "0 MiB": true,
+		"": false, "MiB": false, "10MiB": false, "01MiB": false, "0x": false, "-0": false,
+	} {
+		if got := zeroSize(s); got != want {
+			t.Errorf("zeroSize(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -182,7 +182,7 @@ func (v *validator) build(fc *fileConfig, dir string) *Config {
 	if f.MemoryHeadroom != nil {
 		n, err := parseSize(*f.MemoryHeadroom)
 		switch {
-		case strings.TrimSpace(*f.MemoryHeadroom) == "0":
+		case zeroSize(*f.MemoryHeadroom):
 			cfg.Fetch.MemoryHeadroom = 0
 		case err != nil:
 			v.fail("fetch.memory_headroom", "%v", err)
@@ -500,6 +500,20 @@ func validNetwork(s string) bool {
 }
 
 // parseSize reads "15MiB", "10MB", "512KiB" or a plain number of bytes.
+// zeroSize reports whether s is a size of zero ("0", "0B", "0 MiB"), which
+// parseSize refuses but a switch-off setting accepts.
+func zeroSize(s string) bool {
+	num := strings.TrimLeft(strings.TrimSpace(s), "0")
+	if len(num) == len(strings.TrimSpace(s)) {
+		return false // no leading zero at all
+	}
+	switch strings.TrimSpace(num) {
+	case "", "B", "KB", "MB", "GB", "KiB", "MiB", "GiB":
+		return true
+	}
+	return false
+}
+
 func parseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := len(t)
