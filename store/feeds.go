@@ -18,15 +18,8 @@ import (
 // and a zero Added the current time. A URL (or ID) already subscribed gives
 // an error wrapping tidings.ErrExists.
 func (db *DB) AddFeed(f tidings.Feed) (tidings.Feed, error) {
-	f.URL = strings.TrimSpace(f.URL)
-	if f.URL == "" {
-		return f, errors.New("add feed: empty URL")
-	}
-	if f.ID == 0 {
-		f.ID = tidings.NewFeedID(f.URL)
-	}
-	if f.Added.IsZero() {
-		f.Added = db.now()
+	if err := prepareNew(&f, db.now()); err != nil {
+		return f, err
 	}
 	err := db.update(func(tx *bbolt.Tx) error {
 		if bkt(tx, bFeedURLs).Get([]byte(f.URL)) != nil {
@@ -38,6 +31,57 @@ func (db *DB) AddFeed(f tidings.Feed) (tidings.Feed, error) {
 		return putFeed(tx, &f)
 	})
 	return f, err
+}
+
+// AddFeeds subscribes to the feeds of fs in one transaction: a config or an
+// OPML file of 2,000 feeds, added one by one, took 2,000 commits and their
+// fsyncs (0.6 s on a PC, far longer on an SD card). A feed whose URL or id
+// is already stored, or repeats an earlier one of fs, is skipped; added
+// lists the feeds written, with their ids. An empty URL fails the whole
+// call, before anything is written.
+func (db *DB) AddFeeds(fs []tidings.Feed) (added []tidings.Feed, err error) {
+	now := db.now()
+	prepared := make([]tidings.Feed, 0, len(fs))
+	for _, f := range fs {
+		if err := prepareNew(&f, now); err != nil {
+			return nil, err
+		}
+		prepared = append(prepared, f)
+	}
+	err = db.update(func(tx *bbolt.Tx) error {
+		added = added[:0]
+		for i := range prepared {
+			f := &prepared[i]
+			if bkt(tx, bFeedURLs).Get([]byte(f.URL)) != nil || bkt(tx, bFeeds).Get(u64(f.ID)) != nil {
+				continue
+			}
+			if err := putFeed(tx, f); err != nil {
+				return fmt.Errorf("add feed %s: %w", f.URL, err)
+			}
+			added = append(added, *f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
+}
+
+// prepareNew fills in what a new subscription needs: a trimmed URL, the id
+// derived from it and the time it was added.
+func prepareNew(f *tidings.Feed, now time.Time) error {
+	f.URL = strings.TrimSpace(f.URL)
+	if f.URL == "" {
+		return errors.New("add feed: empty URL")
+	}
+	if f.ID == 0 {
+		f.ID = tidings.NewFeedID(f.URL)
+	}
+	if f.Added.IsZero() {
+		f.Added = now
+	}
+	return nil
 }
 
 // SaveFeed inserts or replaces the feed with f.ID (configuration and poll

@@ -130,3 +130,50 @@ func TestDueIndex(t *testing.T) {
 		t.Errorf("NextDue with an unscheduled feed = %v, want a past time", next)
 	}
 }
+
+func TestAddFeedsOneTransaction(t *testing.T) {
+	db := openTest(t)
+	old := addFeed(t, db, "https://old.example/feed")
+	before := txID(t, db)
+	added, err := db.AddFeeds([]tidings.Feed{
+		{URL: " https://a.example/feed ", Section: "Eng"},
+		{URL: old.URL, Title: "already there"},
+		{URL: "https://b.example/feed"},
+		{URL: "https://a.example/feed", Title: "a repeat"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(added) != 2 || added[0].URL != "https://a.example/feed" || added[1].URL != "https://b.example/feed" {
+		t.Fatalf("added %+v, want a and b", added)
+	}
+	if added[0].ID != tidings.NewFeedID(added[0].URL) || !added[0].Added.Equal(t0) || added[0].Section != "Eng" {
+		t.Errorf("added[0] = %+v", added[0])
+	}
+	if got := txID(t, db); got != before+1 {
+		t.Errorf("%d write transactions, want 1", got-before)
+	}
+	fs, err := db.Feeds()
+	if err != nil || len(fs) != 3 {
+		t.Fatalf("Feeds = %d, %v; want 3", len(fs), err)
+	}
+	if f, err := db.FeedByURL(old.URL); err != nil || f.Title != old.Title {
+		t.Errorf("the stored feed changed: %+v, %v", f, err)
+	}
+	due, err := db.DueFeeds(t0)
+	if err != nil || len(due) != 3 {
+		t.Errorf("due feeds = %d, %v; want all 3 (the due index is written too)", len(due), err)
+	}
+
+	// An empty URL fails the call before anything is written.
+	before = txID(t, db)
+	if _, err := db.AddFeeds([]tidings.Feed{{URL: "https://c.example/feed"}, {URL: "  "}}); err == nil {
+		t.Error("empty URL accepted")
+	}
+	if got := txID(t, db); got != before {
+		t.Errorf("a failed AddFeeds wrote %d transactions", got-before)
+	}
+	if _, err := db.FeedByURL("https://c.example/feed"); !errors.Is(err, tidings.ErrNotFound) {
+		t.Errorf("feed c stored by a failed call: %v", err)
+	}
+}

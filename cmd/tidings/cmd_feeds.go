@@ -242,22 +242,22 @@ func (a *app) opmlImport(args []string) error {
 		return err
 	}
 	defer db.Close()
-	var added, skipped int
+	var fresh []tidings.Feed
 	for _, f := range feeds {
 		if _, err := lookupFeed(db, f.URL); err == nil {
-			skipped++
 			continue
-		}
-		f.ID = 0
-		if _, err := db.AddFeed(f); errors.Is(err, tidings.ErrExists) {
-			skipped++
-			continue
-		} else if err != nil {
+		} else if !errors.Is(err, tidings.ErrNotFound) {
 			return err
 		}
-		added++
+		f.ID = 0
+		fresh = append(fresh, f)
 	}
-	fmt.Fprintf(a.stdout, "imported %d feeds (%d already subscribed)\n", added, skipped)
+	// One transaction for the whole file; feeds it lists twice count once.
+	added, err := db.AddFeeds(fresh)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "imported %d feeds (%d already subscribed)\n", len(added), len(feeds)-len(added))
 	return nil
 }
 

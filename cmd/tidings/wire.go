@@ -123,14 +123,12 @@ func syncFeeds(db *store.DB, cfg *Config, remove bool) (added, updated, removed 
 		return 0, 0, 0, nil
 	}
 	var current []string
+	var missing []tidings.Feed
 	for _, want := range cfg.Feeds {
 		current = append(current, want.URL)
 		have, err := lookupFeed(db, want.URL)
 		if errors.Is(err, tidings.ErrNotFound) {
-			if _, err := db.AddFeed(want); err != nil {
-				return added, updated, removed, fmt.Errorf("add feed %s: %w", want.URL, err)
-			}
-			added++
+			missing = append(missing, want)
 			continue
 		} else if err != nil {
 			return added, updated, removed, err
@@ -148,6 +146,15 @@ func syncFeeds(db *store.DB, cfg *Config, remove bool) (added, updated, removed 
 			return added, updated, removed, fmt.Errorf("update feed %s: %w", want.URL, err)
 		}
 		updated++
+	}
+	// New feeds in one transaction: a first start on a config of 2,000
+	// feeds took 2,000 commits.
+	if len(missing) > 0 {
+		fs, err := db.AddFeeds(missing)
+		if err != nil {
+			return added, updated, removed, fmt.Errorf("add feeds: %w", err)
+		}
+		added = len(fs)
 	}
 	for _, u := range previous {
 		if slices.Contains(current, u) {
