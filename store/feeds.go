@@ -35,10 +35,10 @@ func (db *DB) AddFeed(f tidings.Feed) (tidings.Feed, error) {
 
 // AddFeeds subscribes to the feeds of fs in one transaction: a config or an
 // OPML file of 2,000 feeds, added one by one, took 2,000 commits and their
-// fsyncs (0.6 s on a PC, far longer on an SD card). A feed whose URL or id
-// is already stored, or repeats an earlier one of fs, is skipped; added
-// lists the feeds written, with their ids. An empty URL fails the whole
-// call, before anything is written.
+// fsyncs (0.6 s on a PC, far longer on an SD card). A feed whose URL is
+// already stored, or repeats an earlier one of fs, is skipped; added lists
+// the feeds written, with their ids. An empty URL, or an id taken by a
+// feed with another URL, fails the whole call and writes nothing.
 func (db *DB) AddFeeds(fs []tidings.Feed) (added []tidings.Feed, err error) {
 	now := db.now()
 	prepared := make([]tidings.Feed, 0, len(fs))
@@ -52,8 +52,11 @@ func (db *DB) AddFeeds(fs []tidings.Feed) (added []tidings.Feed, err error) {
 		added = added[:0]
 		for i := range prepared {
 			f := &prepared[i]
-			if bkt(tx, bFeedURLs).Get([]byte(f.URL)) != nil || bkt(tx, bFeeds).Get(u64(f.ID)) != nil {
-				continue
+			if bkt(tx, bFeedURLs).Get([]byte(f.URL)) != nil {
+				continue // stored already, or earlier in fs
+			}
+			if bkt(tx, bFeeds).Get(u64(f.ID)) != nil {
+				return fmt.Errorf("add feed %s: id %d: %w", f.URL, f.ID, tidings.ErrExists)
 			}
 			if err := putFeed(tx, f); err != nil {
 				return fmt.Errorf("add feed %s: %w", f.URL, err)

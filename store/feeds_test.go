@@ -177,3 +177,15 @@ func TestAddFeedsOneTransaction(t *testing.T) {
 		t.Errorf("feed c stored by a failed call: %v", err)
 	}
 }
+
+func TestAddFeedsIDTaken(t *testing.T) {
+	db := openTest(t)
+	a := addFeed(t, db, "https://a.example/feed")
+	_, err := db.AddFeeds([]tidings.Feed{{URL: "https://b.example/feed"}, {URL: "https://c.example/feed", ID: a.ID}})
+	if !errors.Is(err, tidings.ErrExists) {
+		t.Fatalf("AddFeeds with a taken id = %v, want ErrExists", err)
+	}
+	if _, err := db.FeedByURL("https://b.example/feed"); !errors.Is(err, tidings.ErrNotFound) {
+		t.Errorf("a failed AddFeeds stored feed b: %v", err)
+	}
+}
