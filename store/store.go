@@ -205,9 +205,10 @@ const trimCacheEvery = 8
 // stay mapped. Measured (feedbench, 1,000 feeds): peak RSS 118 -> 98 MiB,
 // the same wall and CPU time. Trimming more often used to cost wall time:
 // the pages bbolt reads all the time were dropped from the cache too and
-// came back from the disk. ReleaseMemory now keeps them cached, so every
-// 8 polls costs no more than every 32 did (within this VM's noise) and
-// takes 2-3 MiB more off the peak of 2,000 feeds (docs/bench-feed.md).
+// came back from the disk (every 8 polls: 19.2-20.4 s against 16.3-16.7 s
+// for 2,000 feeds). ReleaseMemory now keeps them cached; every 4, 8 or 16
+// polls then differ in wall time by less than this VM's noise, and every
+// 8 leaves a 2,000-feed ingest 1.5-3 MiB below every 16 (docs/bench-feed.md).
 func (db *DB) trimCache() {
 	if db.cache != nil && db.writes.Add(1)%trimCacheEvery == 0 {
 		db.ReleaseMemory()

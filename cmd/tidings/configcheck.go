@@ -186,7 +186,7 @@ func (v *validator) build(fc *fileConfig, dir string) *Config {
 			cfg.Fetch.MemoryHeadroom = 0
 		case err != nil:
 			v.fail("fetch.memory_headroom", "%v", err)
-		case n != 0 && n < 8<<20:
+		case n < 8<<20:
 			v.fail("fetch.memory_headroom", "%s is too little for a poll to work in; use at least 8MiB, or 0 to turn the cap off", *f.MemoryHeadroom)
 		default:
 			cfg.Fetch.MemoryHeadroom = n
@@ -499,7 +499,6 @@ func validNetwork(s string) bool {
 	return len(s) <= 253 && hostName.MatchString(s)
 }
 
-// parseSize reads "15MiB", "10MB", "512KiB" or a plain number of bytes.
 // zeroSize reports whether s is a size of zero ("0", "0B", "0 MiB"), which
 // parseSize refuses but a switch-off setting accepts.
 func zeroSize(s string) bool {
@@ -514,6 +513,7 @@ func zeroSize(s string) bool {
 	return false
 }
 
+// parseSize reads "15MiB", "10MB", "512KiB" or a plain number of bytes.
 func parseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := len(t)
