@@ -1,9 +1,11 @@
 package feed
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -297,7 +299,10 @@ func (f *fetcher) get(ctx context.Context, u, accept string, cond conditional) (
 		defer zr.Close()
 		body = zr
 	case "deflate":
-		zr := flate.NewReader(cr)
+		zr, err := newDeflateReader(cr)
+		if err != nil {
+			return r, &fetchError{Kind: KindNetwork, Err: fmt.Errorf("fetch %s: deflate: %w", u, err)}
+		}
 		defer zr.Close()
 		body = zr
 	default:
@@ -326,12 +331,55 @@ func (f *fetcher) get(ctx context.Context, u, accept string, cond conditional) (
 		}
 		return r, classifyNetErr(u, err)
 	}
+	if isGzip(buf.Bytes()) {
+		// A .xml.gz file served as is, or a body gzipped twice (a
+		// compressing proxy in front of a server that already did).
+		if buf, err = f.gunzip(buf); err != nil {
+			return r, classifyNetErr(u, err)
+		}
+	}
 	r.Body, r.buf = buf.Bytes(), buf
 	r.BodyHash = hashBody(r.Body)
 	if r.BodyHash == cond.BodyHash {
 		r.NotModified = true
 	}
 	return r, nil
+}
+
+// newDeflateReader decodes HTTP's "deflate", which RFC 9110 defines as a
+// zlib stream but which many servers send as raw DEFLATE. A zlib header
+// is two bytes whose value is a multiple of 31, method 8, no preset
+// dictionary; raw DEFLATE rarely starts that way, and then the zlib
+// checksum fails loudly rather than yielding garbage.
+func newDeflateReader(r io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 16)
+	if h, err := br.Peek(2); err == nil && h[0]&0x0f == 8 && h[0]>>4 <= 7 && h[1]&0x20 == 0 && (uint(h[0])<<8|uint(h[1]))%31 == 0 {
+		return zlib.NewReader(br)
+	}
+	return flate.NewReader(br), nil
+}
+
+// isGzip reports a body that starts with the gzip magic and method.
+func isGzip(b []byte) bool { return len(b) >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8 }
+
+// gunzip decodes one gzip layer of buf into a new pooled buffer, under the
+// same body cap, and returns buf to the pool.
+func (f *fetcher) gunzip(buf *bytes.Buffer) (*bytes.Buffer, error) {
+	defer f.putBuf(buf)
+	zr, err := gzip.NewReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	out := f.getBuf()
+	n, err := out.ReadFrom(io.LimitReader(zr, f.opts.MaxBody+1))
+	if err == nil && n > f.opts.MaxBody {
+		err = &fetchError{Kind: KindTooLarge, Err: fmt.Errorf("body exceeds the %d byte limit", f.opts.MaxBody)}
+	}
+	if err != nil {
+		f.putBuf(out)
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return out, nil
 }
 
 // hashBody fingerprints a body for "the same body as last time". It need

@@ -61,24 +61,45 @@ func parseFeed(body []byte, contentType string) (*parsedFeed, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pf *parsedFeed
-	switch detectFormat(b) {
-	case "json":
-		pf, err = parseJSONFeed(b)
-	case "rss", "rdf":
-		pf, err = parseRSS(b)
-	case "atom":
-		pf, err = parseAtom(b)
-	default:
-		return nil, errNotFeed
+	var notes []string
+	if warn != "" {
+		notes = append(notes, warn)
+	}
+	format := detectFormat(b)
+	if format == "" {
+		cut, note := skipJunkPrefix(b)
+		if cut == nil {
+			return nil, errNotFeed
+		}
+		b, format, notes = cut, detectFormat(cut), append(notes, note)
+		if format == "" {
+			return nil, errNotFeed
+		}
+	}
+	pf, err := parseFormat(b, format)
+	if err != nil && format != "json" {
+		if fixed, repairs := repairXML(b, format, err); fixed != nil {
+			if repaired, rerr := parseFormat(fixed, format); rerr == nil {
+				pf, err, notes = repaired, nil, append(notes, repairs...)
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if warn != "" {
-		pf.Warnings = append(pf.Warnings, warn)
-	}
+	pf.Warnings = append(pf.Warnings, notes...)
 	return pf, nil
+}
+
+func parseFormat(b []byte, format string) (*parsedFeed, error) {
+	switch format {
+	case "json":
+		return parseJSONFeed(b)
+	case "rss", "rdf":
+		return parseRSS(b)
+	default:
+		return parseAtom(b)
+	}
 }
 
 // detectFormat looks at the first element (or the opening brace).

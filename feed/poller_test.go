@@ -2,7 +2,9 @@ package feed_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"fmt"
 	"net/http"
@@ -291,6 +293,61 @@ func TestGzipFeedDecoded(t *testing.T) {
 	if res.New != 1 {
 		t.Errorf("new: got %d, want 1 (%s)", res.New, f.State.LastError)
 	}
+}
+
+// TestBodyEncodings covers what servers send in practice: HTTP's
+// "deflate" as the RFC's zlib stream and as raw DEFLATE, a .xml.gz file
+// served without Content-Encoding, and a body gzipped twice.
+func TestBodyEncodings(t *testing.T) {
+	doc := []byte(rssDoc(rssItem("e", "E", "encoded")))
+	gz := func(p []byte) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write(p)
+		zw.Close()
+		return b.Bytes()
+	}
+	var zl, raw bytes.Buffer
+	zw := zlib.NewWriter(&zl)
+	zw.Write(doc)
+	zw.Close()
+	fw, _ := flate.NewWriter(&raw, flate.DefaultCompression)
+	fw.Write(doc)
+	fw.Close()
+	tests := []struct {
+		name     string
+		encoding string
+		body     []byte
+	}{
+		{"deflate as zlib", "deflate", zl.Bytes()},
+		{"deflate raw", "deflate", raw.Bytes()},
+		{"gzip file without content-encoding", "", gz(doc)},
+		{"gzip twice", "gzip", gz(gz(doc))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := map[string]string{"Content-Type": "application/rss+xml"}
+			if tc.encoding != "" {
+				h["Content-Encoding"] = tc.encoding
+			}
+			fm := newFarm(t, map[string][]reply{"/feed": {{header: h, body: string(tc.body)}}})
+			e := newEnv(t, feed.Options{})
+			f := e.add(t, fm.url("/feed"))
+			res, f := e.poll(t, f.ID)
+			if res.New != 1 || f.State.LastError != "" {
+				t.Errorf("new %d, error %q; want 1 item, no error", res.New, f.State.LastError)
+			}
+		})
+	}
+	t.Run("sniffed gzip bomb stops at the cap", func(t *testing.T) {
+		fm := newFarm(t, map[string][]reply{"/feed": {{body: gzipBomb(t, 64<<20)}}})
+		e := newEnv(t, feed.Options{MaxBody: 1 << 20})
+		f := e.add(t, fm.url("/feed"))
+		_, f = e.poll(t, f.ID)
+		if f.State.ErrorKind != feed.KindTooLarge {
+			t.Errorf("kind %q (%s), want too_large", f.State.ErrorKind, f.State.LastError)
+		}
+	})
 }
 
 func TestUserAgent(t *testing.T) {

@@ -47,7 +47,11 @@ func (a *app) cmdInspect(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "  warning:  %s\n", warn)
 	}
 	for i, it := range in.Items {
-		fmt.Fprintf(w, "\n%d. %s\n   url:       %s\n   identity:  %s\n", i+1, it.Title, it.URL, it.Identity)
+		title := it.Title
+		if title == "" {
+			title = "(untitled)"
+		}
+		fmt.Fprintf(w, "\n%d. %s\n   url:       %s\n   identity:  %s\n", i+1, title, it.URL, it.Identity)
 		date := "-"
 		if !it.Published.IsZero() {
 			date = it.Published.Format(time.RFC3339)
@@ -62,7 +66,12 @@ func (a *app) cmdInspect(ctx context.Context, args []string) error {
 		if len(it.Categories) > 0 {
 			fmt.Fprintf(w, "   tags:      %s\n", strings.Join(it.Categories, ", "))
 		}
-		fmt.Fprintf(w, "   text:      %d words: %s\n", len(strings.Fields(it.Text)), clip(strings.Join(strings.Fields(it.Text), " "), 160))
+		words := strings.Fields(it.Text)
+		unit := "words"
+		if len(words) == 1 {
+			unit = "word"
+		}
+		fmt.Fprintf(w, "   text:      %d %s: %s\n", len(words), unit, clip(strings.Join(words, " "), 160))
 	}
 	return nil
 }
