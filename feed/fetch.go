@@ -112,6 +112,10 @@ func (f *fetcher) release(r *response) {
 
 // fetcher is the HTTP side: one client, one guard, one host limiter shared
 // by every request of a Poller.
+// maxHeaderBytes bounds a response's header block; real ones, cookies
+// and security policies included, stay far below it.
+const maxHeaderBytes = 256 << 10
+
 type fetcher struct {
 	opts   Options
 	client *http.Client
@@ -153,6 +157,9 @@ func newFetcher(opts Options) (*fetcher, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: opts.Timeout,
 		ExpectContinueTimeout: time.Second,
+		// net/http's default is 10 MB a response: 16 workers on a Pi
+		// could be held at 160 MB by servers that send endless headers.
+		MaxResponseHeaderBytes: maxHeaderBytes,
 		// Decompression is done here so the body cap applies to the
 		// decompressed stream (a gzip bomb stops at the cap).
 		DisableCompression:  true,

@@ -281,6 +281,18 @@ func TestBodyCap(t *testing.T) {
 	}
 }
 
+// TestHugeHeadersRefused: a server that sends megabytes of headers gets
+// an error, not that much of the poller's memory.
+func TestHugeHeadersRefused(t *testing.T) {
+	fm := newFarm(t, map[string][]reply{"/feed": {{header: map[string]string{"X-Padding": strings.Repeat("a", 1<<20)}, body: rssDoc(rssItem("a", "A", "x"))}}})
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, fm.url("/feed"))
+	res, f := e.poll(t, f.ID)
+	if res.New != 0 || f.State.LastError == "" {
+		t.Errorf("new %d, error %q; want no items and an error", res.New, f.State.LastError)
+	}
+}
+
 func TestGzipFeedDecoded(t *testing.T) {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
