@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"mime"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -47,6 +48,11 @@ func (p *Poller) extractArticle(ctx context.Context, link string) (string, error
 		return "", err
 	}
 	ct := resp.Header.Get("Content-Type")
+	if strings.TrimSpace(ct) == "" {
+		// Sniffed as a browser would; its charset is a guess, so the
+		// page's own <meta charset> decides.
+		ct, _, _ = strings.Cut(http.DetectContentType(resp.Body), ";")
+	}
 	mt, _, _ := mime.ParseMediaType(ct)
 	if mt != "text/html" && mt != "application/xhtml+xml" {
 		return "", fmt.Errorf("page is %q, not HTML", firstNonEmpty(mt, "untyped"))

@@ -518,20 +518,28 @@ func TestFullText(t *testing.T) {
 		strings.Repeat("<p>This is a long paragraph of the real article with plenty of words to read, so the extractor keeps it as content.</p>", 30) +
 		`<script>evil()</script></article><footer>foot</footer></body></html>`
 	fm := newFarm(t, map[string][]reply{
-		"/feed": {{body: rssDoc(rssItem("t", "Thin", "Just a teaser."), rssItem("m", "Missing", "Teaser two."))}},
-		"/p/t":  {{header: map[string]string{"Content-Type": "text/html; charset=utf-8"}, body: article}},
-		"/p/m":  {{status: 404}},
+		"/feed": {{body: rssDoc(rssItem("t", "Thin", "Just a teaser."), rssItem("m", "Missing", "Teaser two."),
+			rssItem("pdf", "A PDF", "Teaser three."), rssItem("u", "Untyped", "Teaser four."))}},
+		"/p/t":   {{header: map[string]string{"Content-Type": "text/html; charset=utf-8"}, body: article}},
+		"/p/m":   {{status: 404}},
+		"/p/pdf": {{header: map[string]string{"Content-Type": "application/pdf"}, body: "%PDF-1.7\n" + article}},
+		// No Content-Type at all: the page is sniffed, as a browser does.
+		"/p/u": {{header: map[string]string{"Content-Type": ""}, body: article}},
 	})
 	e := newEnv(t, feed.Options{FullText: tidings.FullTextAuto})
 	f := e.add(t, fm.url("/feed"))
 	res, _ := e.poll(t, f.ID)
-	if res.New != 2 {
-		t.Fatalf("new: got %d, want 2", res.New)
+	if res.New != 4 {
+		t.Fatalf("new: got %d, want 4", res.New)
 	}
 	items, _ := e.db.FeedItems(f.ID, 0)
 	for _, it := range items {
 		switch it.Identity {
-		case "t":
+		case "pdf":
+			if it.FullText != `failed: page is "application/pdf", not HTML` || it.Text != "Teaser three." {
+				t.Errorf("pdf page: full_text %q, text %q", it.FullText, it.Text)
+			}
+		case "t", "u":
 			if it.FullText != "extracted" || !strings.Contains(it.Text, "real article") || strings.Contains(it.Content, "evil") {
 				t.Errorf("thin item: full_text %q, text %.60q", it.FullText, it.Text)
 			}
