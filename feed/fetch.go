@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -495,7 +496,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		if n < 0 {
 			return 0
 		}
-		return time.Duration(n) * time.Second
+		return durationOf(n, time.Second)
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
@@ -505,6 +506,16 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// durationOf is n units, saturating instead of wrapping around: a server
+// that says max-age=99999999999999 means "a very long time", which the
+// scheduler then clamps, not some arbitrary value.
+func durationOf(n int, unit time.Duration) time.Duration {
+	if n > int(math.MaxInt64/unit) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * unit
+}
+
 // cacheHint is how long the server says its response stays fresh
 // (Cache-Control max-age, else Expires); 0 if it does not say.
 func cacheHint(h http.Header, now time.Time) time.Duration {
@@ -512,7 +523,7 @@ func cacheHint(h http.Header, now time.Time) time.Duration {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if ok && strings.EqualFold(k, "max-age") {
 			if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n > 0 {
-				return time.Duration(n) * time.Second
+				return durationOf(n, time.Second)
 			}
 		}
 	}

@@ -164,7 +164,7 @@ func parseRSS(b []byte) (*parsedFeed, error) {
 		pf.Format = "rdf"
 	}
 	if n, err := strconv.Atoi(strings.TrimSpace(f.TTL)); err == nil && n > 0 {
-		pf.TTL = time.Duration(n) * time.Minute
+		pf.TTL = durationOf(n, time.Minute)
 	}
 	for _, h := range f.SkipHours {
 		if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n >= 0 && n <= 24 {

@@ -81,7 +81,7 @@ func (s scheduler) next(f tidings.Feed, h hints, now time.Time) time.Time {
 	if f.Interval > 0 {
 		// The operator's interval wins over the adaptive base and the
 		// feed's hints; only an explicit Retry-After pushes it out.
-		d = max(f.Interval, h.retryAfter)
+		d = max(f.Interval, s.capRetryAfter(h.retryAfter))
 	} else {
 		base := f.State.BaseInterval
 		if base <= 0 {
@@ -105,9 +105,16 @@ func (s scheduler) backoff(n int, retryAfter time.Duration, now time.Time) time.
 	// Jitter spreads retries of feeds that failed together (same host).
 	d = d - d/4 + time.Duration(s.jitter(int64(d/4)))
 	if retryAfter > d {
-		d = min(retryAfter, max(s.opts.MaxBackoff, 7*24*time.Hour))
+		d = s.capRetryAfter(retryAfter)
 	}
 	return now.Add(d)
+}
+
+// capRetryAfter bounds how long a server may ask to be left alone (a
+// Retry-After date in the year 9999 would otherwise retire the feed):
+// the longer of a week and the configured maximum backoff.
+func (s scheduler) capRetryAfter(d time.Duration) time.Duration {
+	return min(d, max(s.opts.MaxBackoff, 7*24*time.Hour))
 }
 
 func clampDur(d, lo, hi time.Duration) time.Duration {

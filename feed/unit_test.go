@@ -2,6 +2,8 @@ package feed
 
 import (
 	"context"
+	"math"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -224,9 +226,45 @@ func TestRetryAfter(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"120": 2 * time.Minute, "Mon, 05 Jan 2026 13:00:00 GMT": time.Hour, "": 0, "soon": 0, "-5": 0,
 		"Mon, 05 Jan 2026 11:00:00 GMT": 0,
+		// Saturates rather than wrapping around to a small or negative value.
+		"99999999999999999": math.MaxInt64,
 	} {
 		if got := parseRetryAfter(in, now); got != want {
 			t.Errorf("%q: got %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestCacheHintSaturates(t *testing.T) {
+	now := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	h := http.Header{"Cache-Control": {"public, max-age=99999999999999"}}
+	if got := cacheHint(h, now); got != math.MaxInt64 {
+		t.Errorf("cacheHint = %v, want the largest duration", got)
+	}
+}
+
+// TestHugeHintsStillPoll: whatever a server or feed asks for, the next
+// check stays within the configured bounds, so no feed is retired by a
+// header.
+func TestHugeHintsStillPoll(t *testing.T) {
+	opts, _ := Options{}.withDefaults()
+	s := newScheduler(opts)
+	s.jitter = func(int64) int64 { return 0 }
+	now := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	farFuture := parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now)
+	week := 7 * 24 * time.Hour
+	tests := []struct {
+		name string
+		got  time.Duration
+		want time.Duration
+	}{
+		{"retry-after date in 9999 on a 429", s.backoff(1, farFuture, now).Sub(now), week},
+		{"retry-after with a configured interval", s.next(tidings.Feed{Interval: time.Hour}, hints{retryAfter: farFuture}, now).Sub(now), week},
+		{"huge max-age and ttl", s.next(tidings.Feed{}, hints{cache: math.MaxInt64, ttl: math.MaxInt64}, now).Sub(now), opts.MaxInterval},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: next check in %v, want %v", tc.name, tc.got, tc.want)
 		}
 	}
 }
