@@ -91,32 +91,93 @@ func TestOPML(t *testing.T) {
 }
 
 func TestDiscover(t *testing.T) {
-	page := `<!doctype html><html><head><title>Site</title>
+	html := func(head, body string) reply {
+		return reply{header: map[string]string{"Content-Type": "text/html"}, body: "<!doctype html><html><head><title>Site</title>" + head + "</head><body>" + body + "</body></html>"}
+	}
+	tests := []struct {
+		name   string
+		routes map[string][]reply
+		start  string
+		want   []string // paths; nil: an error
+	}{
+		{
+			name: "announced feeds in page order, comments last",
+			routes: map[string][]reply{"/": {html(`
+<link rel="alternate" type="application/rss+xml" title="Site &raquo; Comments Feed" href="/comments/feed/">
 <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml">
 <link rel="alternate" type="application/atom+xml" href="{base}/atom.xml">
 <link rel="alternate" type="application/feed+json" href="feed.json">
 <link rel="stylesheet" href="/style.css">
-<link rel="alternate" hreflang="de" href="/de/">
-</head><body><a href="/other.xml">x</a></body></html>`
-	fm := newFarm(t, map[string][]reply{
-		"/":         {{header: map[string]string{"Content-Type": "text/html"}, body: page}},
-		"/feed.xml": {{body: rssDoc()}},
-		"/bare":     {{header: map[string]string{"Content-Type": "text/html"}, body: "<html><head></head><body>none</body></html>"}},
-	})
-	opts := feed.Options{AllowNetworks: loopback}
-	got, err := feed.Discover(context.Background(), opts, fm.url("/"))
-	if err != nil {
-		t.Fatal(err)
+<link rel="alternate" hreflang="de" href="/de/">`, `<a href="/other.xml">x</a>`)}},
+			start: "/",
+			want:  []string{"/feed.xml", "/atom.xml", "/feed.json", "/comments/feed/"},
+		},
+		{
+			name:   "relative links against <base href>",
+			routes: map[string][]reply{"/blog/post": {html(`<base href="/blog/"><link rel="alternate" type="application/rss+xml" href="rss.xml">`, "")}},
+			start:  "/blog/post",
+			want:   []string{"/blog/rss.xml"},
+		},
+		{
+			name:   "a feed URL is itself",
+			routes: map[string][]reply{"/feed.xml": {{body: rssDoc()}}},
+			start:  "/feed.xml",
+			want:   []string{"/feed.xml"},
+		},
+		{
+			name: "no announcement: a feed link in the body",
+			routes: map[string][]reply{
+				"/":                {html("", `<a href="/about">About</a> <a href="https://elsewhere.example/feed.xml">theirs</a> <a href="/posts/index.xml">RSS</a>`)},
+				"/posts/index.xml": {{body: rssDoc()}},
+			},
+			start: "/",
+			want:  []string{"/posts/index.xml"},
+		},
+		{
+			name: "no announcement: the blog's usual feed path",
+			routes: map[string][]reply{
+				"/blog/":         {html("", "no links")},
+				"/blog/feed":     {{status: 404}},
+				"/blog/atom.xml": {{body: `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title></feed>`}},
+			},
+			start: "/blog/",
+			want:  []string{"/blog/atom.xml"},
+		},
+		{
+			name: "a usual path that answers HTML is no feed",
+			routes: map[string][]reply{
+				"/":     {html("", "no links")},
+				"/feed": {html("", "a page, not a feed")},
+			},
+			start: "/",
+		},
 	}
-	want := []string{fm.url("/feed.xml"), fm.url("/atom.xml"), fm.url("/feed.json")}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-	got, err = feed.Discover(context.Background(), opts, fm.url("/feed.xml"))
-	if err != nil || !slices.Equal(got, []string{fm.url("/feed.xml")}) {
-		t.Errorf("a feed URL: got %v, %v", got, err)
-	}
-	if _, err := feed.Discover(context.Background(), opts, fm.url("/bare")); err == nil {
-		t.Error("page without feeds: no error")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fm := newFarm(t, tc.routes)
+			got, err := feed.Discover(context.Background(), feed.Options{AllowNetworks: loopback}, fm.url(tc.start))
+			if tc.want == nil {
+				if err == nil {
+					t.Fatalf("found %v, want an error", got)
+				}
+				fm.mu.Lock()
+				probes := 0
+				for _, n := range fm.hits {
+					probes += n
+				}
+				fm.mu.Unlock()
+				if probes > 11 {
+					t.Errorf("%d requests; discovery must stay within the page and 10 probes", probes)
+				}
+				return
+			}
+			var want []string
+			for _, p := range tc.want {
+				want = append(want, fm.url(p))
+			}
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("got %v, %v; want %v", got, err, want)
+			}
+		})
 	}
 }
