@@ -158,20 +158,34 @@ func FuzzOPML(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		feeds, err := ParseOPML(bytes.NewReader(b))
+		in, err := ParseOPML(bytes.NewReader(b))
 		if err != nil {
 			return
 		}
+		for _, f := range in.Feeds {
+			if u, err := url.Parse(f.URL); err != nil || u.Scheme != "http" && u.Scheme != "https" {
+				t.Fatalf("kept a feed URL no poller may fetch: %q", f.URL)
+			}
+		}
 		var buf bytes.Buffer
-		if err := WriteOPML(&buf, "t", feeds); err != nil {
+		if err := WriteOPML(&buf, "t", in.Feeds); err != nil {
 			t.Fatal(err)
 		}
 		back, err := ParseOPML(&buf)
 		if err != nil {
 			t.Fatalf("own output unreadable: %v", err)
 		}
-		if len(back) != len(feeds) {
-			t.Fatalf("round trip: %d feeds, want %d", len(back), len(feeds))
+		if len(back.Feeds) != len(in.Feeds) || len(back.Skipped) != 0 {
+			t.Fatalf("round trip: %d feeds (%d skipped), want %d", len(back.Feeds), len(back.Skipped), len(in.Feeds))
+		}
+		sections := map[string]string{}
+		for _, f := range in.Feeds {
+			sections[f.URL] = strings.Join(sectionPath(f.Section), " / ")
+		}
+		for _, f := range back.Feeds {
+			if sections[f.URL] != f.Section {
+				t.Fatalf("round trip: %s in section %q came back in %q", f.URL, sections[f.URL], f.Section)
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/tidings/tidings"
@@ -23,13 +24,68 @@ type opmlOutline struct {
 	XMLURL   string        `xml:"xmlUrl,attr,omitempty"`
 	HTMLURL  string        `xml:"htmlUrl,attr,omitempty"`
 	Category string        `xml:"category,attr,omitempty"`
+	URL      string        `xml:"-"` // url="…", which some tools use for the feed
 	Outlines []opmlOutline `xml:"outline"`
+}
+
+// UnmarshalXML reads an outline's attributes whatever their case: exports
+// with xmlURL or XMLURL exist, and encoding/xml matches names exactly.
+func (o *opmlOutline) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	for _, a := range start.Attr {
+		switch strings.ToLower(a.Name.Local) {
+		case "text":
+			o.Text = a.Value
+		case "title":
+			o.Title = a.Value
+		case "type":
+			o.Type = a.Value
+		case "xmlurl":
+			o.XMLURL = a.Value
+		case "htmlurl":
+			o.HTMLURL = a.Value
+		case "category":
+			o.Category = a.Value
+		case "url":
+			o.URL = a.Value
+		}
+	}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if !strings.EqualFold(t.Name.Local, "outline") {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			var child opmlOutline
+			if err := child.UnmarshalXML(d, t); err != nil {
+				return err
+			}
+			o.Outlines = append(o.Outlines, child)
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+// OPMLFile is what an OPML file yields: the feeds to subscribe to, and a
+// line for every feed entry that was left out and why.
+type OPMLFile struct {
+	Feeds   []tidings.Feed
+	Skipped []string
 }
 
 // ParseOPML reads subscriptions from an OPML file. A feed's Section is the
 // outline folder it sits in (the innermost one; nested folders are joined
-// with " / "), else its category attribute.
-func ParseOPML(r io.Reader) ([]tidings.Feed, error) {
+// with " / "), else its category attribute. Entries that are not feeds a
+// poller may fetch (javascript:, file:, …) and repeats are skipped and
+// reported; feed:// URLs are read as the http(s) URLs they stand for.
+func ParseOPML(r io.Reader) (*OPMLFile, error) {
 	var doc opmlDoc
 	d := xml.NewDecoder(r)
 	d.Strict = false // real exports have stray ampersands and HTML entities
@@ -40,14 +96,17 @@ func ParseOPML(r io.Reader) ([]tidings.Feed, error) {
 	if err := d.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("parse opml: %w", err)
 	}
-	var feeds []tidings.Feed
-	seen := map[string]bool{}
+	out := &OPMLFile{}
+	seen := map[string]string{} // URL -> section it was kept in
 	var walk func(os []opmlOutline, path []string)
 	walk = func(os []opmlOutline, path []string) {
 		for _, o := range os {
-			u := strings.TrimSpace(o.XMLURL)
-			if u == "" {
-				name := strings.TrimSpace(firstNonEmpty(o.Title, o.Text))
+			raw := strings.TrimSpace(o.XMLURL)
+			if raw == "" && isFeedType(o.Type) {
+				raw = strings.TrimSpace(o.URL)
+			}
+			name := strings.TrimSpace(firstNonEmpty(o.Title, o.Text))
+			if raw == "" {
 				next := path
 				if name != "" {
 					next = append(append([]string{}, path...), name)
@@ -55,22 +114,52 @@ func ParseOPML(r io.Reader) ([]tidings.Feed, error) {
 				walk(o.Outlines, next)
 				continue
 			}
-			if seen[u] {
-				continue
+			section := strings.Join(path, " / ")
+			if section == "" {
+				section = categorySection(o.Category)
 			}
-			seen[u] = true
-			f := tidings.Feed{URL: u, Title: strings.TrimSpace(firstNonEmpty(o.Title, o.Text)), SiteURL: strings.TrimSpace(o.HTMLURL)}
-			if len(path) > 0 {
-				f.Section = strings.Join(path, " / ")
-			} else if c := categorySection(o.Category); c != "" {
-				f.Section = c
+			u, ok := feedURL(raw)
+			keptIn, dup := seen[u]
+			switch {
+			case !ok:
+				out.Skipped = append(out.Skipped, fmt.Sprintf("%q (%s): not an http(s) URL", firstNonEmpty(name, raw), raw))
+			case dup:
+				out.Skipped = append(out.Skipped, fmt.Sprintf("%q (%s): listed again in %q; kept in %q", firstNonEmpty(name, u), u, firstNonEmpty(section, "no section"), firstNonEmpty(keptIn, "no section")))
+			default:
+				seen[u] = section
+				out.Feeds = append(out.Feeds, tidings.Feed{URL: u, Title: name, SiteURL: strings.TrimSpace(o.HTMLURL), Section: section})
 			}
-			feeds = append(feeds, f)
 			walk(o.Outlines, path)
 		}
 	}
 	walk(doc.Body.Outlines, nil)
-	return feeds, nil
+	return out, nil
+}
+
+// isFeedType: the outline types that mean "a feed".
+func isFeedType(t string) bool {
+	switch strings.ToLower(strings.TrimSpace(t)) {
+	case "rss", "atom", "feed", "json":
+		return true
+	}
+	return false
+}
+
+// feedURL accepts http(s) URLs with a host, and rewrites the old feed:
+// scheme ("feed://host/rss", "feed:https://host/rss").
+func feedURL(raw string) (string, bool) {
+	if rest, ok := strings.CutPrefix(raw, "feed:"); ok {
+		if strings.HasPrefix(rest, "//") {
+			raw = "http:" + rest
+		} else {
+			raw = rest
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	return u.String(), true
 }
 
 // categorySection reads the OPML 2.0 category attribute ("/Tech/Go,/News").
@@ -80,23 +169,18 @@ func categorySection(c string) string {
 	return strings.Join(parts, " / ")
 }
 
-// WriteOPML writes feeds as OPML 2.0, one folder outline per section.
+// WriteOPML writes feeds as OPML 2.0, one folder outline per section;
+// a section named "A / B" becomes folder B inside folder A, as it was
+// read.
 func WriteOPML(w io.Writer, title string, feeds []tidings.Feed) error {
 	doc := opmlDoc{Version: "2.0", Title: title}
-	folders := map[string]int{}
 	for _, f := range feeds {
 		o := opmlOutline{Type: "rss", Text: firstNonEmpty(f.Title, f.URL), Title: f.Title, XMLURL: f.URL, HTMLURL: f.SiteURL}
-		if f.Section == "" {
-			doc.Body.Outlines = append(doc.Body.Outlines, o)
-			continue
+		parent := &doc.Body
+		for _, name := range sectionPath(f.Section) {
+			parent = folder(parent, name)
 		}
-		i, ok := folders[f.Section]
-		if !ok {
-			i = len(doc.Body.Outlines)
-			folders[f.Section] = i
-			doc.Body.Outlines = append(doc.Body.Outlines, opmlOutline{Text: f.Section, Title: f.Section})
-		}
-		doc.Body.Outlines[i].Outlines = append(doc.Body.Outlines[i].Outlines, o)
+		parent.Outlines = append(parent.Outlines, o)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -108,4 +192,26 @@ func WriteOPML(w io.Writer, title string, feeds []tidings.Feed) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// sectionPath splits a section into its folder names.
+func sectionPath(section string) []string {
+	var out []string
+	for _, p := range strings.Split(section, " / ") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// folder returns parent's folder outline called name, adding it if new.
+func folder(parent *opmlOutline, name string) *opmlOutline {
+	for i := range parent.Outlines {
+		if o := &parent.Outlines[i]; o.XMLURL == "" && o.Text == name {
+			return o
+		}
+	}
+	parent.Outlines = append(parent.Outlines, opmlOutline{Text: name, Title: name})
+	return &parent.Outlines[len(parent.Outlines)-1]
 }

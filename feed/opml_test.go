@@ -31,6 +31,12 @@ func TestOPML(t *testing.T) {
 			{URL: "https://notes.example.com/blog/atom.xml", Title: "Field Notes", Section: "All"},
 			{URL: "https://blog.example.org/feed/", Title: "Kitchen Table Engineering", Section: "Engineering"},
 		}},
+		{"hand_edited.opml", []tidings.Feed{
+			{URL: "https://a.example.com/feed?x=1&y=2", Title: "Feed A", Section: "Tech"},
+			{URL: "https://b.example.com/rss", Title: "Feed B", Section: "Tech / Go"},
+			{URL: "http://c.example.com/atom.xml", Title: "Old Safari link", Section: "News"},
+			{URL: "https://d.example.com/index.xml", Title: "Url attribute", Section: "News"},
+		}},
 		{"netnewswire.opml", []tidings.Feed{
 			{URL: "https://daring.example.net/feeds/main", Title: "Daring Stuff"},
 			{URL: "https://legacy.example.org/atom.xml", Title: "Legacy Atom", Section: "Reading / Deep"},
@@ -44,10 +50,11 @@ func TestOPML(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := feed.ParseOPML(bytes.NewReader(b))
+			in, err := feed.ParseOPML(bytes.NewReader(b))
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := in.Feeds
 			check := func(label string, got []tidings.Feed) {
 				if len(got) != len(tc.want) {
 					t.Fatalf("%s: got %d feeds, want %d: %+v", label, len(got), len(tc.want), got)
@@ -66,10 +73,11 @@ func TestOPML(t *testing.T) {
 			if err := feed.WriteOPML(&buf, "Tidings", got); err != nil {
 				t.Fatal(err)
 			}
-			back, err := feed.ParseOPML(&buf)
+			backFile, err := feed.ParseOPML(&buf)
 			if err != nil {
 				t.Fatalf("read back: %v\n%s", err, buf.String())
 			}
+			back := backFile.Feeds
 			key := func(f tidings.Feed) string { return f.URL + "|" + f.Title + "|" + f.Section }
 			var a, b2 []string
 			for _, f := range got {
@@ -87,6 +95,46 @@ func TestOPML(t *testing.T) {
 	}
 	if _, err := feed.ParseOPML(strings.NewReader("not xml at all <")); err == nil {
 		t.Error("garbage parsed without error")
+	}
+}
+
+// TestOPMLSkipped: what an import leaves out is said, entry by entry.
+func TestOPMLSkipped(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "opml", "hand_edited.opml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := feed.ParseOPML(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`"Feed A again" (https://a.example.com/feed?x=1&y=2): listed again in "News"; kept in "Tech"`,
+		`"Pasted script" (javascript:alert(1)): not an http(s) URL`,
+		`"Local file" (file:///etc/passwd): not an http(s) URL`,
+	}
+	if !slices.Equal(in.Skipped, want) {
+		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(in.Skipped, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestOPMLNestedExport: sections written back as nested folders.
+func TestOPMLNestedExport(t *testing.T) {
+	var buf bytes.Buffer
+	err := feed.WriteOPML(&buf, "t", []tidings.Feed{
+		{URL: "https://a.example/rss", Title: "A", Section: "Tech"},
+		{URL: "https://b.example/rss", Title: "B", Section: "Tech / Go"},
+		{URL: "https://c.example/rss", Title: "C"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	tech := strings.Index(out, `<outline text="Tech"`)
+	goDir := strings.Index(out, `<outline text="Go"`)
+	b := strings.Index(out, `xmlUrl="https://b.example/rss"`)
+	if tech < 0 || goDir < tech || b < goDir || strings.Contains(out, "Tech / Go") {
+		t.Errorf("want feed B inside folder Go inside folder Tech:\n%s", out)
 	}
 }
 

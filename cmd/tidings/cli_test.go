@@ -189,8 +189,10 @@ func TestOPMLRoundTrip(t *testing.T) {
 	writeFile(t, opml, `<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
 <outline text="Engineering"><outline type="rss" text="One" xmlUrl="https://one.example/feed.xml"/><outline type="rss" text="Two" xmlUrl="https://two.example/atom.xml"/></outline>
 <outline type="rss" text="Three" xmlUrl="https://three.example/feed.json"/>
+<outline type="rss" text="Script" xmlUrl="javascript:alert(1)"/>
 </body></opml>`)
-	if code, out, stderr := run(t, "-config", cfg, "opml", "import", opml); code != 0 || !strings.Contains(out, "imported 3 feeds") {
+	if code, out, stderr := run(t, "-config", cfg, "opml", "import", opml); code != 0 || !strings.Contains(out, "imported 3 feeds") ||
+		!strings.Contains(out, "skipped 1 entry:\n  \"Script\" (javascript:alert(1)): not an http(s) URL") {
 		t.Fatalf("import: code %d, out %q, stderr %q", code, out, stderr)
 	}
 	if code, out, _ := run(t, "-config", cfg, "opml", "import", opml); code != 0 || !strings.Contains(out, "imported 0 feeds (3 already subscribed)") {

@@ -233,10 +233,11 @@ func (a *app) opmlImport(args []string) error {
 		defer fh.Close()
 		r = fh
 	}
-	feeds, err := feed.ParseOPML(r)
+	in, err := feed.ParseOPML(r)
 	if err != nil {
 		return fmt.Errorf("opml %s: %w", pos[0], err)
 	}
+	feeds := in.Feeds
 	db, err := a.openStore(cfg)
 	if err != nil {
 		return err
@@ -258,6 +259,16 @@ func (a *app) opmlImport(args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "imported %d feeds (%d already subscribed)\n", len(added), len(feeds)-len(added))
+	if len(in.Skipped) > 0 {
+		noun := "entries"
+		if len(in.Skipped) == 1 {
+			noun = "entry"
+		}
+		fmt.Fprintf(a.stdout, "skipped %d %s:\n", len(in.Skipped), noun)
+		for _, s := range in.Skipped {
+			fmt.Fprintf(a.stdout, "  %s\n", s)
+		}
+	}
 	return nil
 }
 
