@@ -141,7 +141,7 @@ func TestCheck(t *testing.T) {
 	}
 	bad, _ := testConfig(t, "[fetch2]\nx = 1\n")
 	code, _, stderr := run(t, "-config", bad, "check")
-	if code != 2 || !strings.Contains(stderr, "tidings.toml:10: fetch2: unknown key") {
+	if code != 2 || !strings.Contains(stderr, "tidings.toml:10: fetch2: unknown section (did you mean [fetch]?)") {
 		t.Errorf("check bad: code %d, stderr %q; want 2 and the line", code, stderr)
 	}
 	if code, _, stderr := run(t, "-config", filepath.Join(t.TempDir(), "missing.toml"), "check"); code != 2 {

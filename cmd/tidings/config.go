@@ -196,7 +196,7 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 		dec := toml.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&fc); err != nil {
-			return nil, &ConfigError{decodeErr(name, lines, err)}
+			return nil, &ConfigError{decodeErr(name, data, lines, err)}
 		}
 	}
 	v := &validator{name: name, lines: lines}
@@ -208,14 +208,21 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 }
 
 // decodeErr turns go-toml's errors into "file:line: key: message".
-func decodeErr(name string, lines *keyLines, err error) error {
+func decodeErr(name string, data []byte, lines *keyLines, err error) error {
 	var sme *toml.StrictMissingError
 	if errors.As(err, &sme) {
 		var errs []error
 		for _, e := range sme.Errors {
 			row, _ := e.Position()
 			key := lines.pathAt(row, strings.Join(e.Key(), "."))
-			errs = append(errs, fmt.Errorf("%s:%d: %s: unknown key", name, row, key))
+			msg, hint := "unknown key", "%q"
+			if isTableHeader(data, row) {
+				msg, hint = "unknown section", "[%s]"
+			}
+			if s := suggestKey(e.Key()); s != "" {
+				msg += fmt.Sprintf(" (did you mean "+hint+"?)", s)
+			}
+			errs = append(errs, fmt.Errorf("%s:%d: %s: %s", name, row, key, msg))
 		}
 		return errors.Join(errs...)
 	}

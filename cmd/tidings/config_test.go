@@ -270,3 +270,22 @@ func TestZeroSize(t *testing.T) {
 		}
 	}
 }
+
+func TestSuggestKey(t *testing.T) {
+	tests := []struct {
+		path []string
+		want string
+	}{
+		{[]string{"fetch", "timout"}, "timeout"},
+		{[]string{"fetch", "Workers"}, "workers"},
+		{[]string{"digest", "titel"}, "title"},
+		{[]string{"smtpp"}, "smtp"},
+		{[]string{"fetch", "colour_scheme"}, ""},
+		{[]string{"nosuch", "timeout"}, ""},
+	}
+	for _, tc := range tests {
+		if got := suggestKey(tc.path); got != tc.want {
+			t.Errorf("suggestKey(%v) = %q, want %q", tc.path, got, tc.want)
+		}
+	}
+}
