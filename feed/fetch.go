@@ -14,6 +14,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -178,8 +179,11 @@ func newFetcher(opts Options) (*fetcher, error) {
 			if len(via) >= 10 {
 				return &fetchError{Kind: KindRedirect, Err: fmt.Errorf("stopped after 10 redirects")}
 			}
+			// Back to a URL already visited is a loop, unless the
+			// redirect set a cookie: then the revisit differs (see
+			// newFetchJar), and the 10-hop cap still ends a cookie loop.
 			for _, v := range via {
-				if v.URL.String() == req.URL.String() {
+				if v.URL.String() == req.URL.String() && len(req.Response.Cookies()) == 0 {
 					return &fetchError{Kind: KindRedirect, Err: fmt.Errorf("redirect loop through %s", req.URL)}
 				}
 			}
@@ -235,6 +239,14 @@ func (f *fetcher) checkProxied(req *http.Request) error {
 	return nil
 }
 
+// newFetchJar is an empty cookie jar. Without a public suffix list the
+// jar refuses domain cookies for a bare suffix only by its own rules,
+// which is enough for cookies that live for one redirect chain.
+func newFetchJar() http.CookieJar {
+	jar, _ := cookiejar.New(nil) // never fails without options
+	return jar
+}
+
 // conditional carries the validators of the last successful fetch.
 type conditional struct {
 	ETag, LastModified, BodyHash string
@@ -269,7 +281,12 @@ func (f *fetcher) get(ctx context.Context, u, accept string, cond conditional) (
 	if err := f.checkProxied(req); err != nil {
 		return nil, classifyNetErr(u, err)
 	}
-	resp, err := f.client.Do(req)
+	// A jar for this fetch alone: some sites answer a first visit with a
+	// redirect that sets a cookie and points back, and loop without it.
+	// Nothing is kept between fetches, so no site can track the reader.
+	client := *f.client
+	client.Jar = newFetchJar()
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, classifyNetErr(u, err)
 	}

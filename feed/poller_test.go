@@ -7,9 +7,12 @@ import (
 	"compress/zlib"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -290,6 +293,41 @@ func TestHugeHeadersRefused(t *testing.T) {
 	res, f := e.poll(t, f.ID)
 	if res.New != 0 || f.State.LastError == "" {
 		t.Errorf("new %d, error %q; want no items and an error", res.New, f.State.LastError)
+	}
+}
+
+// TestCookieRedirect: a site that redirects a first visit back to the
+// same URL with a cookie is followed; the cookie is not sent on the next
+// poll, which starts without any.
+func TestCookieRedirect(t *testing.T) {
+	var mu sync.Mutex
+	var cookies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		cookies = append(cookies, r.Header.Get("Cookie"))
+		mu.Unlock()
+		if _, err := r.Cookie("visited"); err != nil {
+			http.SetCookie(w, &http.Cookie{Name: "visited", Value: "1", Path: "/"})
+			http.Redirect(w, r, r.URL.Path, http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, strings.ReplaceAll(rssDoc(rssItem("c", "Cookie", "x")), "{base}", "http://"+r.Host))
+	}))
+	t.Cleanup(srv.Close)
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, srv.URL+"/feed")
+	res, f := e.poll(t, f.ID)
+	if res.New != 1 || f.State.LastError != "" {
+		t.Fatalf("new %d, error %q; want the item behind the cookie redirect", res.New, f.State.LastError)
+	}
+	e.clock.Add(24 * time.Hour)
+	e.poll(t, f.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"", "visited=1", "", "visited=1"}
+	if !slices.Equal(cookies, want) {
+		t.Errorf("Cookie headers %q, want %q (each poll starts without cookies)", cookies, want)
 	}
 }
 
