@@ -350,17 +350,20 @@ func parseAtom(b []byte) (*parsedFeed, error) {
 	pf.Link = atomLink(f.Links, "alternate")
 	pf.UpdatePeriod = syndicationPeriod(f.Extensions)
 	for i, e := range f.Entries {
-		ri := rawItem{Title: e.Title, Summary: e.Summary, GUID: strings.TrimSpace(e.ID),
+		ri := rawItem{Title: e.Title, GUID: strings.TrimSpace(e.ID),
 			Published: e.Published, Updated: e.Updated, PubParsed: e.PublishedParsed, UpdParsed: e.UpdatedParsed}
+		summaryType := ""
 		if raw.entries != nil {
 			// The raw id, not gofeed's URL-normalized rewrite of it.
 			if id := raw.entries[i].id; id != "" {
 				ri.GUID = id
 			}
 			ri.Base = raw.entries[i].base
+			summaryType = raw.entries[i].summaryType
 		}
+		ri.Summary = atomHTML(e.Summary, summaryType)
 		if e.Content != nil {
-			ri.Content = e.Content.Value
+			ri.Content = atomHTML(e.Content.Value, e.Content.Type)
 			if ri.Content == "" && e.Content.Src != "" && ri.Link == "" {
 				ri.Link = e.Content.Src
 			}
@@ -461,6 +464,44 @@ func parseJSONFeed(b []byte) (*parsedFeed, error) {
 }
 
 // textToHTML turns plain text into escaped paragraphs.
+// atomHTML turns an Atom text construct into HTML. Atom's default type is
+// text, so "a <b> c" there is literal; but many feeds put HTML in untyped
+// or type="text" elements, and text that carries real markup is taken as
+// the HTML it was meant to be, as feed readers do.
+func atomHTML(s, typ string) string {
+	switch strings.ToLower(strings.TrimSpace(typ)) {
+	case "", "text", "text/plain":
+		if looksLikeHTML(s) {
+			return s
+		}
+		return textToHTML(s)
+	}
+	return s // html, xhtml, or a MIME type the sanitizer judges
+}
+
+// htmlTags are the elements whose tags mark a text as HTML.
+var htmlTags = []string{"p", "br", "a", "img", "div", "span", "em", "strong", "b", "i", "u", "ul", "ol", "li",
+	"blockquote", "pre", "code", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "table", "hr", "iframe", "video", "audio", "sup", "sub"}
+
+// looksLikeHTML finds a start or end tag of a common HTML element.
+func looksLikeHTML(s string) bool {
+	for i := 0; ; {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+		rest := strings.TrimPrefix(s[i:], "/")
+		for _, tag := range htmlTags {
+			if len(rest) > len(tag) && strings.EqualFold(rest[:len(tag)], tag) {
+				if c := rest[len(tag)]; c == '>' || c == ' ' || c == '/' || c == '\n' || c == '\t' {
+					return true
+				}
+			}
+		}
+	}
+}
+
 func textToHTML(s string) string {
 	var sb strings.Builder
 	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
@@ -485,7 +526,7 @@ type atomRaw struct {
 	entries []atomRawEntry
 }
 
-type atomRawEntry struct{ id, base string }
+type atomRawEntry struct{ id, base, summaryType string }
 
 // scanAtom finds each entry's own <id> (not its <source>'s) and xml:base.
 func scanAtom(b []byte) atomRaw {
@@ -521,6 +562,9 @@ func scanAtom(b []byte) atomRaw {
 				v = bytes.TrimSuffix(v, []byte("]]>"))
 				ent.id = strings.TrimSpace(html.UnescapeString(string(v)))
 			}
+		}
+		if ss, se := findStartTag(body, 0, "summary"); ss >= 0 {
+			ent.summaryType = attr(body[ss:se], "type")
 		}
 		r.entries = append(r.entries, ent)
 		pos = end

@@ -358,3 +358,22 @@ func TestHeldSlot(t *testing.T) {
 		t.Fatalf("free slot: %v, held %v", err, b.held)
 	}
 }
+
+func TestAtomHTML(t *testing.T) {
+	tests := []struct {
+		in, typ, want string
+	}{
+		{"I <3 cats & dogs", "text", "<p>I &lt;3 cats &amp; dogs</p>"},
+		{"Line one\n\nLine <two>", "", "<p>Line one</p><p>Line &lt;two&gt;</p>"},
+		{"<p>HTML in an untyped summary</p>", "", "<p>HTML in an untyped summary</p>"},
+		{"see <a href=\"/x\">this</a>", "TEXT", "see <a href=\"/x\">this</a>"},
+		{"a <b> c", "html", "a <b> c"},
+		{"<div>x</div>", "xhtml", "<div>x</div>"},
+		{"x < y and <bold claims>", "text/plain", "<p>x &lt; y and &lt;bold claims&gt;</p>"},
+	}
+	for _, tc := range tests {
+		if got := atomHTML(tc.in, tc.typ); got != tc.want {
+			t.Errorf("atomHTML(%q, %q) = %q, want %q", tc.in, tc.typ, got, tc.want)
+		}
+	}
+}
