@@ -96,10 +96,10 @@ func normalize(pf *parsedFeed, feedID uint64, mode, pageURL string, now time.Tim
 	seen := map[string]bool{}
 	clamped := 0
 	for i, ri := range pf.Items {
-		content := ri.Content
-		summary := ri.Summary
+		content, contentIsText := ri.Content, ri.ContentIsText
+		summary, summaryIsText := ri.Summary, ri.SummaryIsText
 		if content == "" {
-			content, summary = summary, ""
+			content, summary, contentIsText = summary, "", summaryIsText
 		}
 		if summary == content {
 			summary = ""
@@ -126,6 +126,12 @@ func normalize(pf *parsedFeed, feedID uint64, mode, pageURL string, now time.Tim
 			continue // the same item twice in one document: keep the first
 		}
 		seen[it.Identity] = true
+		if contentIsText {
+			content = textToHTML(content)
+		}
+		if summaryIsText && summary != "" {
+			summary = textToHTML(summary)
+		}
 
 		pub, pubOK := itemDate(ri.Published, ri.PubParsed)
 		upd, updOK := itemDate(ri.Updated, ri.UpdParsed)

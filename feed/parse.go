@@ -35,21 +35,25 @@ type parsedFeed struct {
 }
 
 type rawItem struct {
-	GUID       string
-	Link       string
-	Base       string // item xml:base, maybe relative to the feed's
-	Title      string
-	Summary    string // HTML
-	Content    string // HTML
-	Authors    []string
-	Categories []string
-	Enclosures []tidings.Enclosure
-	Image      string
-	Published  string
-	Updated    string
-	PubParsed  *time.Time // gofeed's reading, the fallback
-	UpdParsed  *time.Time
-	Lang       string
+	GUID    string
+	Link    string
+	Base    string // item xml:base, maybe relative to the feed's
+	Title   string
+	Summary string // HTML, or plain text if SummaryIsText
+	Content string // HTML, or plain text if ContentIsText
+	// SummaryIsText and ContentIsText mark plain text, which normalize
+	// turns into HTML after hashing, so the content hash (and with it an
+	// identity in hash mode) is the one earlier versions computed.
+	SummaryIsText, ContentIsText bool
+	Authors                      []string
+	Categories                   []string
+	Enclosures                   []tidings.Enclosure
+	Image                        string
+	Published                    string
+	Updated                      string
+	PubParsed                    *time.Time // gofeed's reading, the fallback
+	UpdParsed                    *time.Time
+	Lang                         string
 }
 
 // errNotFeed is a document that is neither RSS, Atom nor JSON Feed.
@@ -238,6 +242,7 @@ func parseRSS(b []byte) (*parsedFeed, error) {
 				ri.Authors = append(ri.Authors, it.ITunesExt.Author)
 			}
 		}
+		ri.SummaryIsText, ri.ContentIsText = isRSSText(ri.Summary), isRSSText(ri.Content)
 		pf.Items = append(pf.Items, ri)
 	}
 	return pf, nil
@@ -361,9 +366,9 @@ func parseAtom(b []byte) (*parsedFeed, error) {
 			ri.Base = raw.entries[i].base
 			summaryType = raw.entries[i].summaryType
 		}
-		ri.Summary = atomHTML(e.Summary, summaryType)
+		ri.Summary, ri.SummaryIsText = e.Summary, isAtomText(e.Summary, summaryType)
 		if e.Content != nil {
-			ri.Content = atomHTML(e.Content.Value, e.Content.Type)
+			ri.Content, ri.ContentIsText = e.Content.Value, isAtomText(e.Content.Value, e.Content.Type)
 			if ri.Content == "" && e.Content.Src != "" && ri.Link == "" {
 				ri.Link = e.Content.Src
 			}
@@ -464,19 +469,37 @@ func parseJSONFeed(b []byte) (*parsedFeed, error) {
 }
 
 // textToHTML turns plain text into escaped paragraphs.
-// atomHTML turns an Atom text construct into HTML. Atom's default type is
-// text, so "a <b> c" there is literal; but many feeds put HTML in untyped
-// or type="text" elements, and text that carries real markup is taken as
-// the HTML it was meant to be, as feed readers do.
-func atomHTML(s, typ string) string {
+// isAtomText reports an Atom text construct to be read as plain text.
+// Atom's default type is text, so "a <b> c" there is literal; but many
+// feeds put HTML in untyped or type="text" elements, and text that
+// carries real markup is taken as the HTML it was meant to be, as feed
+// readers do. Other types (html, xhtml, MIME types) are the sanitizer's.
+func isAtomText(s, typ string) bool {
 	switch strings.ToLower(strings.TrimSpace(typ)) {
 	case "", "text", "text/plain":
-		if looksLikeHTML(s) {
-			return s
-		}
-		return textToHTML(s)
+		return !looksLikeHTML(s)
 	}
-	return s // html, xhtml, or a MIME type the sanitizer judges
+	return false
+}
+
+// isRSSText reports an RSS description that is plain text: no tag and no
+// character reference anywhere (RSS carries HTML, often escaped twice, so
+// "&amp;" left after XML decoding is HTML too). Its line breaks then
+// become paragraphs, and a "<3" in it stays.
+func isRSSText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<':
+			if i+1 < len(s) && (startsMarkup(s[i+1]) && s[i+1] < 0x80) {
+				return false
+			}
+		case '&':
+			if j := strings.IndexByte(s[i:], ';'); j > 1 && j < 12 && !strings.ContainsAny(s[i+1:i+j], " \t\n&<") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // htmlTags are the elements whose tags mark a text as HTML.

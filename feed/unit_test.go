@@ -359,21 +359,39 @@ func TestHeldSlot(t *testing.T) {
 	}
 }
 
-func TestAtomHTML(t *testing.T) {
-	tests := []struct {
-		in, typ, want string
+func TestPlainTextDetection(t *testing.T) {
+	atom := []struct {
+		in, typ string
+		text    bool
 	}{
-		{"I <3 cats & dogs", "text", "<p>I &lt;3 cats &amp; dogs</p>"},
-		{"Line one\n\nLine <two>", "", "<p>Line one</p><p>Line &lt;two&gt;</p>"},
-		{"<p>HTML in an untyped summary</p>", "", "<p>HTML in an untyped summary</p>"},
-		{"see <a href=\"/x\">this</a>", "TEXT", "see <a href=\"/x\">this</a>"},
-		{"a <b> c", "html", "a <b> c"},
-		{"<div>x</div>", "xhtml", "<div>x</div>"},
-		{"x < y and <bold claims>", "text/plain", "<p>x &lt; y and &lt;bold claims&gt;</p>"},
+		{"I <3 cats & dogs", "text", true},
+		{"Line one\n\nLine <two>", "", true},
+		{"<p>HTML in an untyped summary</p>", "", false},
+		{"see <a href=\"/x\">this</a>", "TEXT", false},
+		{"a <b> c", "html", false},
+		{"<div>x</div>", "xhtml", false},
+		{"x < y and <bold claims>", "text/plain", true},
 	}
-	for _, tc := range tests {
-		if got := atomHTML(tc.in, tc.typ); got != tc.want {
-			t.Errorf("atomHTML(%q, %q) = %q, want %q", tc.in, tc.typ, got, tc.want)
+	for _, tc := range atom {
+		if got := isAtomText(tc.in, tc.typ); got != tc.text {
+			t.Errorf("isAtomText(%q, %q) = %v, want %v", tc.in, tc.typ, got, tc.text)
+		}
+	}
+	rss := []struct {
+		in   string
+		text bool
+	}{
+		{"Episode notes:\n\n- one\n- two", true},
+		{"AT&T and R&D, I <3 it", true},
+		{"<p>Hello</p>", false},
+		{"Fish &amp; chips", false}, // escaped twice: HTML
+		{"caf&#233;", false},
+		{"x <= y", true},
+		{"", true},
+	}
+	for _, tc := range rss {
+		if got := isRSSText(tc.in); got != tc.text {
+			t.Errorf("isRSSText(%q) = %v, want %v", tc.in, got, tc.text)
 		}
 	}
 }
