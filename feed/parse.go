@@ -96,13 +96,18 @@ func parseFeed(body []byte, contentType string) (*parsedFeed, error) {
 }
 
 func parseFormat(b []byte, format string) (*parsedFeed, error) {
+	return parseFormatWith(b, format, true)
+}
+
+// parseFormatWith parses with or without cutBodies (the test compares).
+func parseFormatWith(b []byte, format string, cut bool) (*parsedFeed, error) {
 	switch format {
 	case "json":
 		return parseJSONFeed(b)
 	case "rss", "rdf":
-		return parseRSS(b)
+		return parseRSS(b, cut)
 	default:
-		return parseAtom(b)
+		return parseAtom(b, cut)
 	}
 }
 
@@ -157,9 +162,9 @@ func isSpaceOrEnd(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '>' || c == '/'
 }
 
-func parseRSS(b []byte) (*parsedFeed, error) {
+func parseRSS(b []byte, cut bool) (*parsedFeed, error) {
 	var p rss.Parser
-	f, err := p.Parse(bytes.NewReader(b))
+	f, cuts, err := parseCut(b, "rss", cut, func(doc []byte) (*rss.Feed, error) { return p.Parse(bytes.NewReader(doc)) })
 	if err != nil {
 		return nil, fmt.Errorf("parse rss: %w", err)
 	}
@@ -187,7 +192,7 @@ func parseRSS(b []byte) (*parsedFeed, error) {
 		}
 	}
 	for i, it := range f.Items {
-		ri := rawItem{Title: it.Title, Summary: it.Description, Content: it.Content, Published: it.PubDate, PubParsed: it.PubDateParsed}
+		ri := rawItem{Title: it.Title, Summary: cuts.restore(it.Description), Content: cuts.restore(it.Content), Published: it.PubDate, PubParsed: it.PubDateParsed}
 		if it.GUID != nil {
 			ri.GUID = strings.TrimSpace(it.GUID.Value)
 		}
@@ -246,6 +251,21 @@ func parseRSS(b []byte) (*parsedFeed, error) {
 		pf.Items = append(pf.Items, ri)
 	}
 	return pf, nil
+}
+
+// parseCut runs parse on doc with its plain item bodies cut out (see
+// cutBodies) when cut is set. A document that fails that way is parsed
+// whole, so errors and repairs see the original.
+func parseCut[F any](doc []byte, format string, cut bool, parse func([]byte) (F, error)) (F, *bodyCuts, error) {
+	if cut {
+		if skeleton, cuts := cutBodies(doc, format); cuts != nil {
+			if f, err := parse(skeleton); err == nil {
+				return f, cuts, nil
+			}
+		}
+	}
+	f, err := parse(doc)
+	return f, nil, err
 }
 
 // applyExtensions maps dcterms dates and Media RSS descriptions, thumbnails
@@ -341,9 +361,9 @@ func syndicationPeriod(exts ext.Extensions) time.Duration {
 	return unit / time.Duration(freq)
 }
 
-func parseAtom(b []byte) (*parsedFeed, error) {
+func parseAtom(b []byte, cut bool) (*parsedFeed, error) {
 	var p atom.Parser
-	f, err := p.Parse(bytes.NewReader(b))
+	f, cuts, err := parseCut(b, "atom", cut, func(doc []byte) (*atom.Feed, error) { return p.Parse(bytes.NewReader(doc)) })
 	if err != nil {
 		return nil, fmt.Errorf("parse atom: %w", err)
 	}
@@ -366,9 +386,11 @@ func parseAtom(b []byte) (*parsedFeed, error) {
 			ri.Base = raw.entries[i].base
 			summaryType = raw.entries[i].summaryType
 		}
-		ri.Summary, ri.SummaryIsText = e.Summary, isAtomText(e.Summary, summaryType)
+		ri.Summary = cuts.restore(e.Summary)
+		ri.SummaryIsText = isAtomText(ri.Summary, summaryType)
 		if e.Content != nil {
-			ri.Content, ri.ContentIsText = e.Content.Value, isAtomText(e.Content.Value, e.Content.Type)
+			ri.Content = cuts.restore(e.Content.Value)
+			ri.ContentIsText = isAtomText(ri.Content, e.Content.Type)
 			if ri.Content == "" && e.Content.Src != "" && ri.Link == "" {
 				ri.Link = e.Content.Src
 			}
