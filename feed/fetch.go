@@ -391,20 +391,28 @@ func isGzip(b []byte) bool { return len(b) >= 3 && b[0] == 0x1f && b[1] == 0x8b 
 // same body cap, and returns buf to the pool.
 func (f *fetcher) gunzip(buf *bytes.Buffer) (*bytes.Buffer, error) {
 	defer f.putBuf(buf)
-	zr, err := gzip.NewReader(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
 	out := f.getBuf()
-	n, err := out.ReadFrom(io.LimitReader(zr, f.opts.MaxBody+1))
-	if err == nil && n > f.opts.MaxBody {
-		err = &fetchError{Kind: KindTooLarge, Err: fmt.Errorf("body exceeds the %d byte limit", f.opts.MaxBody)}
-	}
-	if err != nil {
+	if err := gunzipInto(out, buf.Bytes(), f.opts.MaxBody); err != nil {
 		f.putBuf(out)
-		return nil, fmt.Errorf("gzip: %w", err)
+		return nil, err
 	}
 	return out, nil
+}
+
+// gunzipInto decodes the gzip stream src into dst, at most max bytes.
+func gunzipInto(dst *bytes.Buffer, src []byte, max int64) error {
+	zr, err := gzip.NewReader(bytes.NewReader(src))
+	if err != nil {
+		return fmt.Errorf("gzip: %w", err)
+	}
+	n, err := dst.ReadFrom(io.LimitReader(zr, max+1))
+	if err == nil && n > max {
+		err = &fetchError{Kind: KindTooLarge, Err: fmt.Errorf("body exceeds the %d byte limit", max)}
+	}
+	if err != nil {
+		return fmt.Errorf("gzip: %w", err)
+	}
+	return nil
 }
 
 // hashBody fingerprints a body for "the same body as last time". It need

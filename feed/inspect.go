@@ -1,8 +1,10 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -75,8 +77,7 @@ func Inspect(ctx context.Context, opts Options, urlOrFile string) (Inspection, e
 		}
 		body, ct, page = resp.Body, resp.Header.Get("Content-Type"), resp.URL
 	} else {
-		body, err = os.ReadFile(urlOrFile)
-		if err != nil {
+		if body, err = readFeedFile(urlOrFile, o.MaxBody); err != nil {
 			return in, fmt.Errorf("inspect: %w", err)
 		}
 		abs, _ := filepath.Abs(urlOrFile)
@@ -118,4 +119,29 @@ func pickHeaders(r *response) map[string]string {
 		}
 	}
 	return m
+}
+
+// readFeedFile reads a feed saved to disk under the same size cap as a
+// fetched one, unpacking a .gz file.
+func readFeedFile(path string, maxBody int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, maxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > maxBody {
+		return nil, fmt.Errorf("%s is larger than the %d byte limit (fetch.max_body)", path, maxBody)
+	}
+	if isGzip(b) {
+		var out bytes.Buffer
+		if err := gunzipInto(&out, b, maxBody); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		b = out.Bytes()
+	}
+	return b, nil
 }

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"math"
 	"net/http"
@@ -393,5 +395,28 @@ func TestPlainTextDetection(t *testing.T) {
 		if got := isRSSText(tc.in); got != tc.text {
 			t.Errorf("isRSSText(%q) = %v, want %v", tc.in, got, tc.text)
 		}
+	}
+}
+
+// TestInspectFile: a saved feed is read under the body cap, gzipped or not.
+func TestInspectFile(t *testing.T) {
+	dir := t.TempDir()
+	doc := []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Saved</title><item><guid>a</guid><title>A</title></item></channel></rss>`)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(doc)
+	zw.Close()
+	plain := filepath.Join(dir, "feed.xml")
+	packed := filepath.Join(dir, "feed.xml.gz")
+	os.WriteFile(plain, doc, 0o644)
+	os.WriteFile(packed, gz.Bytes(), 0o644)
+	for _, path := range []string{plain, packed} {
+		in, err := Inspect(context.Background(), Options{}, path)
+		if err != nil || in.Title != "Saved" || len(in.Items) != 1 {
+			t.Errorf("%s: title %q, %d items, %v", filepath.Base(path), in.Title, len(in.Items), err)
+		}
+	}
+	if _, err := Inspect(context.Background(), Options{MaxBody: 64}, plain); err == nil || !strings.Contains(err.Error(), "byte limit") {
+		t.Errorf("a file over the cap: %v, want the limit named", err)
 	}
 }
