@@ -196,3 +196,14 @@ func siteCandidates(base *url.URL) []string {
 	}
 	return out
 }
+
+// withFeedHint adds to "not a feed" what an HTML page announces, so a
+// site's address given where its feed's belongs says how to fix it.
+func withFeedHint(err error, body []byte, pageURL string) error {
+	base, _ := url.Parse(pageURL)
+	links := scanPage(string(head(body, 256<<10)), base).alternates
+	if len(links) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: this is a web page that announces the feed %s; subscribe to that URL instead", err, links[0])
+}

@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -84,6 +85,9 @@ func Inspect(ctx context.Context, opts Options, urlOrFile string) (Inspection, e
 		page = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 	}
 	pf, err := parseFeed(body, ct)
+	if errors.Is(err, errNotFeed) {
+		err = withFeedHint(err, body, page)
+	}
 	if err != nil {
 		return in, fmt.Errorf("inspect %s: %w", urlOrFile, err)
 	}

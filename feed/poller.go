@@ -395,6 +395,9 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 		return p.failed(f, prev, &fetchError{Kind: KindChallenge, Status: resp.Status,
 			Err: fmt.Errorf("fetch %s: got a bot-protection challenge page instead of the feed; the site blocks automated readers", f.URL)}, o, now)
 	}
+	if errors.Is(err, errNotFeed) {
+		err = withFeedHint(err, resp.Body, resp.URL)
+	}
 	bodyHash := resp.BodyHash
 	p.f.release(resp) // parsed values are copies; the buffer is reused
 	body.release()

@@ -667,3 +667,19 @@ func TestPipelineSlotsDoNotDeadlock(t *testing.T) {
 		t.Fatalf("items of the first feed: %d, %v", len(items), err)
 	}
 }
+
+// TestSitePageInsteadOfFeed: a feed address that serves the site's page
+// fails with the feed the page announces in the error.
+func TestSitePageInsteadOfFeed(t *testing.T) {
+	page := `<!doctype html><html><head><title>Blog</title><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body>Posts</body></html>`
+	fm := newFarm(t, map[string][]reply{
+		"/":         {{header: map[string]string{"Content-Type": "text/html"}, body: page}},
+		"/feed.xml": {{body: rssDoc(rssItem("a", "A", "x"))}},
+	})
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, fm.url("/"))
+	_, f = e.poll(t, f.ID)
+	if f.State.ErrorKind != feed.KindParse || !strings.Contains(f.State.LastError, "announces the feed "+fm.url("/feed.xml")) {
+		t.Errorf("kind %q, error %q; want a parse error naming %s", f.State.ErrorKind, f.State.LastError, fm.url("/feed.xml"))
+	}
+}
