@@ -22,8 +22,7 @@ const (
 )
 
 // wellKnownFeedPaths are where WordPress, Ghost, Hugo, Jekyll, Blogger and
-// most static generators serve a site's main feed.
-// Most common first.
+// most static generators serve a site's main feed, most common first.
 var wellKnownFeedPaths = []string{"/feed", "/feed.xml", "/rss.xml", "/index.xml", "/atom.xml", "/rss", "/feed.json", "/feeds/posts/default"}
 
 // Discover returns the feed URLs a page announces with <link

@@ -112,12 +112,12 @@ func (f *fetcher) release(r *response) {
 	}
 }
 
-// fetcher is the HTTP side: one client, one guard, one host limiter shared
-// by every request of a Poller.
 // maxHeaderBytes bounds a response's header block; real ones, cookies
 // and security policies included, stay far below it.
 const maxHeaderBytes = 256 << 10
 
+// fetcher is the HTTP side: one client, one guard, one host limiter shared
+// by every request of a Poller.
 type fetcher struct {
 	opts   Options
 	client *http.Client
@@ -399,15 +399,15 @@ func (f *fetcher) gunzip(buf *bytes.Buffer) (*bytes.Buffer, error) {
 	return out, nil
 }
 
-// gunzipInto decodes the gzip stream src into dst, at most max bytes.
-func gunzipInto(dst *bytes.Buffer, src []byte, max int64) error {
+// gunzipInto decodes the gzip stream src into dst, at most limit bytes.
+func gunzipInto(dst *bytes.Buffer, src []byte, limit int64) error {
 	zr, err := gzip.NewReader(bytes.NewReader(src))
 	if err != nil {
 		return fmt.Errorf("gzip: %w", err)
 	}
-	n, err := dst.ReadFrom(io.LimitReader(zr, max+1))
-	if err == nil && n > max {
-		err = &fetchError{Kind: KindTooLarge, Err: fmt.Errorf("body exceeds the %d byte limit", max)}
+	n, err := dst.ReadFrom(io.LimitReader(zr, limit+1))
+	if err == nil && n > limit {
+		err = &fetchError{Kind: KindTooLarge, Err: fmt.Errorf("body exceeds the %d byte limit", limit)}
 	}
 	if err != nil {
 		return fmt.Errorf("gzip: %w", err)
