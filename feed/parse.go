@@ -35,25 +35,25 @@ type parsedFeed struct {
 }
 
 type rawItem struct {
-	GUID    string
-	Link    string
-	Base    string // item xml:base, maybe relative to the feed's
-	Title   string
-	Summary string // HTML, or plain text if SummaryIsText
-	Content string // HTML, or plain text if ContentIsText
+	GUID       string
+	Link       string
+	Base       string // item xml:base, maybe relative to the feed's
+	Title      string
+	Summary    string // HTML, or plain text if SummaryIsText
+	Content    string // HTML, or plain text if ContentIsText
+	Authors    []string
+	Categories []string
+	Enclosures []tidings.Enclosure
+	Image      string
+	Published  string
+	Updated    string
+	PubParsed  *time.Time // gofeed's reading, the fallback
+	UpdParsed  *time.Time
+	Lang       string
 	// SummaryIsText and ContentIsText mark plain text, which normalize
 	// turns into HTML after hashing, so the content hash (and with it an
 	// identity in hash mode) is the one earlier versions computed.
 	SummaryIsText, ContentIsText bool
-	Authors                      []string
-	Categories                   []string
-	Enclosures                   []tidings.Enclosure
-	Image                        string
-	Published                    string
-	Updated                      string
-	PubParsed                    *time.Time // gofeed's reading, the fallback
-	UpdParsed                    *time.Time
-	Lang                         string
 }
 
 // errNotFeed is a document that is neither RSS, Atom nor JSON Feed.
@@ -490,7 +490,6 @@ func parseJSONFeed(b []byte) (*parsedFeed, error) {
 	return pf, nil
 }
 
-// textToHTML turns plain text into escaped paragraphs.
 // isAtomText reports an Atom text construct to be read as plain text.
 // Atom's default type is text, so "a <b> c" there is literal; but many
 // feeds put HTML in untyped or type="text" elements, and text that
@@ -547,6 +546,7 @@ func looksLikeHTML(s string) bool {
 	}
 }
 
+// textToHTML turns plain text into escaped paragraphs.
 func textToHTML(s string) string {
 	var sb strings.Builder
 	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
