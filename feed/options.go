@@ -52,6 +52,11 @@ const (
 	DefaultMaxBackoff  = 24 * time.Hour
 	// thinWords is the word count under which auto mode fetches the article.
 	thinWords = 150
+	// maxArticlesPerPoll bounds the article pages fetched for one feed in
+	// one poll, newest items first. A first poll of a feed that carries
+	// its whole archive (thousands of thin items) would otherwise send
+	// that many requests to one site.
+	maxArticlesPerPoll = 30
 )
 
 // DefaultUserAgent names Tidings, its version and where to learn about it,

@@ -470,24 +470,46 @@ func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, page
 	if mode == "" {
 		mode = p.opts.FullText
 	}
-	items := make([]tidings.Item, 0, len(nr.items))
-	for _, n := range nr.items {
-		it, err := p.finish(ctx, n, mode, !known[n.item.Identity])
+	// Newest first, so the article budget goes to the items a digest
+	// will show; an unknown date counts as new (it becomes first-seen).
+	order := make([]int, len(nr.items))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		pa, pb := nr.items[a].item.Published, nr.items[b].item.Published
+		if pa.IsZero() != pb.IsZero() {
+			if pa.IsZero() {
+				return -1
+			}
+			return 1
+		}
+		return pb.Compare(pa)
+	})
+	items := make([]tidings.Item, len(nr.items))
+	articles := maxArticlesPerPoll
+	for _, i := range order {
+		n := nr.items[i]
+		it, err := p.finish(ctx, n, mode, !known[n.item.Identity], &articles)
 		if err != nil {
 			return nil, nr, err
 		}
-		items = append(items, it)
+		items[i] = it
 	}
 	return items, nr, nil
 }
 
-// finish runs full text (new items only) and sanitizing for one item.
-// A zero Published (missing, unparsable or future date) is left for the
-// store, which replaces it with the item's first-seen time.
-func (p *Poller) finish(ctx context.Context, n normalized, mode string, isNew bool) (tidings.Item, error) {
+// finish runs full text (new items only, while *articles lasts) and
+// sanitizing for one item. A zero Published (missing, unparsable or
+// future date) is left for the store, which replaces it with the item's
+// first-seen time.
+func (p *Poller) finish(ctx context.Context, n normalized, mode string, isNew bool, articles *int) (tidings.Item, error) {
 	it := n.item
 	content := p.san.clean(n.content, n.base)
-	if isNew && wantFullText(mode, content.Words, it.URL) {
+	if isNew && wantFullText(mode, content.Words, it.URL) && *articles <= 0 {
+		it.FullText = fmt.Sprintf("skipped: more than %d new items wanted their article in one poll", maxArticlesPerPoll)
+	} else if isNew && wantFullText(mode, content.Words, it.URL) {
+		*articles--
 		p.releaseCPU() // not while waiting on the network
 		page, err := func() (page string, err error) {
 			defer recoverAs(&err, "extract")

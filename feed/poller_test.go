@@ -683,3 +683,48 @@ func TestSitePageInsteadOfFeed(t *testing.T) {
 		t.Errorf("kind %q, error %q; want a parse error naming %s", f.State.ErrorKind, f.State.LastError, fm.url("/feed.xml"))
 	}
 }
+
+// TestArticleBudget: a first poll of a feed with many thin items fetches
+// the articles of the newest 30 only; the rest keep their feed text and
+// say why.
+func TestArticleBudget(t *testing.T) {
+	var items []string
+	routes := map[string][]reply{}
+	article := `<html><body><article>` + strings.Repeat("<p>A long article paragraph with plenty of words for the extractor to keep.</p>", 40) + `</article></body></html>`
+	for i := range 45 {
+		// Oldest first in the document: the budget must follow the dates.
+		date := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour).Format(time.RFC1123Z)
+		items = append(items, fmt.Sprintf(`<item><guid>g%d</guid><title>T%d</title><link>{base}/p/%d</link><description>Teaser.</description><pubDate>%s</pubDate></item>`, i, i, i, date))
+		routes[fmt.Sprintf("/p/%d", i)] = []reply{{header: map[string]string{"Content-Type": "text/html"}, body: article}}
+	}
+	routes["/feed"] = []reply{{body: rssDoc(items...)}}
+	fm := newFarm(t, routes)
+	e := newEnv(t, feed.Options{FullText: tidings.FullTextAuto})
+	f := e.add(t, fm.url("/feed"))
+	res, _ := e.poll(t, f.ID)
+	if res.New != 45 {
+		t.Fatalf("new %d, want 45", res.New)
+	}
+	fetched := 0
+	for i := range 45 {
+		if n := fm.hitCount(fmt.Sprintf("/p/%d", i)); n > 0 {
+			fetched++
+			if i < 15 {
+				t.Errorf("article %d (among the oldest) was fetched", i)
+			}
+		}
+	}
+	if fetched != 30 {
+		t.Errorf("%d articles fetched, want 30", fetched)
+	}
+	stored, _ := e.db.FeedItems(f.ID, 0)
+	skipped := 0
+	for _, it := range stored {
+		if strings.HasPrefix(it.FullText, "skipped:") {
+			skipped++
+		}
+	}
+	if skipped != 15 {
+		t.Errorf("%d items marked skipped, want 15", skipped)
+	}
+}
