@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -174,11 +175,38 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 		it.Published = p.published
 		return db.encodeItem(&it, firstSeen, now)
 	}
+	// The two indexes keyed by item hash get their new keys after the
+	// loop, in key order: bbolt splits nodes only at commit, so random
+	// puts into one node cost a copy of its tail each, quadratic in the
+	// items of a poll (a 20,000-item feed took 7.8 s, 100,000 items
+	// over 3 minutes); sorted, they append.
+	var newIDs, newSeen []kv
+	pending := map[string][]byte{}
+	defer func() {
+		if err != nil || dry {
+			return
+		}
+		for _, idx := range [...]struct {
+			b   *bbolt.Bucket
+			kvs []kv
+		}{{byID, newIDs}, {seen, newSeen}} {
+			slices.SortFunc(idx.kvs, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
+			for _, e := range idx.kvs {
+				if err = idx.b.Put(e.k, e.v); err != nil {
+					return
+				}
+			}
+		}
+	}()
 	for i := range items {
 		it := &items[i]
 		key := itemKey(it.ID)
 		sk := seenKey(f.ID, key)
-		if seq := byID.Get(key); seq != nil {
+		seq := byID.Get(key)
+		if seq == nil {
+			seq = pending[string(key)] // listed twice in this call
+		}
+		if seq != nil {
 			head, err := decodeItemHead(itemsB.Get(chunkKey(seq, 0)))
 			if err != nil {
 				return res, writes, corruptError(db.path, fmt.Errorf("item %s: %w", it.ID, err))
@@ -244,21 +272,21 @@ func (db *DB) applyPoll(tx *bbolt.Tx, f *tidings.Feed, fval []byte, items []tidi
 		if err := putItem(tx, seq, v); err != nil {
 			return res, writes, err
 		}
-		if err := byID.Put(key, seq); err != nil {
-			return res, writes, err
-		}
+		newIDs = append(newIDs, kv{key, seq})
+		pending[string(key)] = seq
 		if err := bkt(tx, bItemsByFirst).Put(join(fs, seq), nil); err != nil {
 			return res, writes, err
 		}
 		if err := bkt(tx, bFeedItems).Put(join(u64(f.ID), fs, seq), key); err != nil {
 			return res, writes, err
 		}
-		if err := seen.Put(sk, u64(nowNS)); err != nil {
-			return res, writes, err
-		}
+		newSeen = append(newSeen, kv{sk, u64(nowNS)})
 	}
 	return res, writes, nil
 }
+
+// kv is a key and value to put later.
+type kv struct{ k, v []byte }
 
 // encodeItem sets the stored times of it (FirstSeen firstSeen ns, LastSeen
 // now; a missing or future Published becomes FirstSeen) and encodes it.

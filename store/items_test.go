@@ -28,6 +28,7 @@ func TestSavePoll(t *testing.T) {
 		{"same again", t1, []tidings.Item{item("a", "alpha"), item("b", "beta"), item("c", "gamma")}, tidings.PollResult{Unchanged: 3}},
 		{"one edited, one new", t2, []tidings.Item{item("a", "alpha v2"), item("b", "beta"), item("d", "delta")}, tidings.PollResult{New: 1, Updated: 1, Unchanged: 1}},
 		{"duplicate in one poll", t2, []tidings.Item{item("e", "eps"), item("e", "eps")}, tidings.PollResult{New: 1, Unchanged: 1}},
+		{"duplicate edited in one poll", t2, []tidings.Item{item("g", "one"), item("g", "two")}, tidings.PollResult{New: 1, Updated: 1}},
 	}
 	for _, s := range steps {
 		if got := poll(t, db, f, s.now, s.items...); got != s.want {
@@ -44,8 +45,11 @@ func TestSavePoll(t *testing.T) {
 	if !a.Published.Equal(t0) {
 		t.Errorf("missing Published = %v, want FirstSeen %v", a.Published, t0)
 	}
-	if items, _ := db.FeedItems(f.ID, 0); len(items) != 5 {
-		t.Errorf("%d items stored, want 5", len(items))
+	if items, _ := db.FeedItems(f.ID, 0); len(items) != 6 {
+		t.Errorf("%d items stored, want 6", len(items))
+	}
+	if g, err := db.Item(tidings.ItemID(f.ID, "g")); err != nil || g.Text != "two" {
+		t.Errorf("item listed twice: %v, text %q; want the second version", err, g.Text)
 	}
 	if _, err := db.Item("0123456789abcdef0123"); !errors.Is(err, tidings.ErrNotFound) {
 		t.Errorf("Item(unknown) = %v, want ErrNotFound", err)

@@ -56,6 +56,35 @@ func BenchmarkSavePoll(b *testing.B) {
 	}
 }
 
+// BenchmarkSavePollLarge stores one poll of a feed carrying its whole
+// archive, all items new: the cost per item must not grow with the poll.
+//
+//	go test ./store -run '^$' -bench SavePollLarge -benchtime 1x
+func BenchmarkSavePollLarge(b *testing.B) {
+	for _, n := range []int{1000, 10000, 40000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			p := newProse(1)
+			items := make([]tidings.Item, n)
+			for i := range items {
+				items[i] = p.article(strconv.Itoa(i), 100) // short: the index work shows
+			}
+			for range b.N {
+				b.StopTimer()
+				db, err := Open(filepath.Join(b.TempDir(), "tidings.db"), Options{NoSync: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				f := addFeed(b, db, "https://example.org/archive.xml")
+				b.StartTimer()
+				poll(b, db, f, t0, items...)
+				b.StopTimer()
+				db.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/item")
+		})
+	}
+}
+
 // BenchmarkStorageSize reports what stored items cost on disk, for bodies
 // of several sizes and a uniform 1–30 KB mix: bytes of database per item
 // (used pages / items, after 2,000 items), the growth per 1,000 items (the
