@@ -2,7 +2,9 @@
 // feeds, and schedules when each feed is polled next. It is the polite half
 // of Tidings: conditional requests, per-host limits, backoff that never gives
 // up silently, and an address guard so a hostile feed cannot make the daemon
-// fetch from the private network.
+// fetch from the private network. It is lenient where real feeds are broken
+// (a lying charset, text before the XML, a bare '<', a document cut short):
+// what it mends, Inspect reports.
 package feed
 
 import (
