@@ -487,10 +487,10 @@ func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, page
 		return pb.Compare(pa)
 	})
 	items := make([]tidings.Item, len(nr.items))
-	articles := maxArticlesPerPoll
+	articles := &articleBudget{left: maxArticlesPerPoll}
 	for _, i := range order {
 		n := nr.items[i]
-		it, err := p.finish(ctx, n, mode, !known[n.item.Identity], &articles)
+		it, err := p.finish(ctx, n, mode, !known[n.item.Identity], articles)
 		if err != nil {
 			return nil, nr, err
 		}
@@ -499,22 +499,54 @@ func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, page
 	return items, nr, nil
 }
 
-// finish runs full text (new items only, while *articles lasts) and
+// articleBudget is what one poll of one feed may still ask of the sites
+// its items link to.
+type articleBudget struct {
+	left    int
+	refused map[string]string // host -> why it is not asked again this poll
+}
+
+// skip says why an article at host is not fetched, or "".
+func (b *articleBudget) skip(host string) string {
+	if why := b.refused[host]; why != "" {
+		return "skipped: " + why
+	}
+	if b.left <= 0 {
+		return fmt.Sprintf("skipped: more than %d new items wanted their article in one poll", maxArticlesPerPoll)
+	}
+	return ""
+}
+
+// record notes a fetch; a site that rate-limits or walls off readers is
+// not asked again in this poll.
+func (b *articleBudget) record(host string, err error) {
+	b.left--
+	var fe *fetchError
+	if errors.As(err, &fe) && (fe.Kind == KindLimited || fe.Kind == KindChallenge || fe.Kind == KindBlocked) {
+		if b.refused == nil {
+			b.refused = map[string]string{}
+		}
+		b.refused[host] = fmt.Sprintf("%s refused an earlier article in this poll (%s)", host, fe.Kind)
+	}
+}
+
+// finish runs full text (new items only, within the budget) and
 // sanitizing for one item. A zero Published (missing, unparsable or
 // future date) is left for the store, which replaces it with the item's
 // first-seen time.
-func (p *Poller) finish(ctx context.Context, n normalized, mode string, isNew bool, articles *int) (tidings.Item, error) {
+func (p *Poller) finish(ctx context.Context, n normalized, mode string, isNew bool, articles *articleBudget) (tidings.Item, error) {
 	it := n.item
 	content := p.san.clean(n.content, n.base)
-	if isNew && wantFullText(mode, content.Words, it.URL) && *articles <= 0 {
-		it.FullText = fmt.Sprintf("skipped: more than %d new items wanted their article in one poll", maxArticlesPerPoll)
-	} else if isNew && wantFullText(mode, content.Words, it.URL) {
-		*articles--
+	want := isNew && wantFullText(mode, content.Words, it.URL)
+	if why := articles.skip(hostOf(it.URL)); want && why != "" {
+		it.FullText = why
+	} else if want {
 		p.releaseCPU() // not while waiting on the network
 		page, err := func() (page string, err error) {
 			defer recoverAs(&err, "extract")
 			return p.extractArticle(ctx, it.URL)
 		}()
+		articles.record(hostOf(it.URL), err)
 		// Blocking here (not selecting on ctx) keeps the caller's slot
 		// accounting simple; slots are freed within one parse.
 		p.cpu <- struct{}{}

@@ -728,3 +728,35 @@ func TestArticleBudget(t *testing.T) {
 		t.Errorf("%d items marked skipped, want 15", skipped)
 	}
 }
+
+// TestArticleHostPushback: once a site answers an article request with
+// 429, the poll asks it for no more articles.
+func TestArticleHostPushback(t *testing.T) {
+	var items []string
+	routes := map[string][]reply{}
+	for i := range 5 {
+		date := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(i) * time.Hour).Format(time.RFC1123Z)
+		items = append(items, fmt.Sprintf(`<item><guid>g%d</guid><title>T%d</title><link>{base}/p/%d</link><description>Teaser.</description><pubDate>%s</pubDate></item>`, i, i, i, date))
+		routes[fmt.Sprintf("/p/%d", i)] = []reply{{status: 429, header: map[string]string{"Retry-After": "3600"}}}
+	}
+	routes["/feed"] = []reply{{body: rssDoc(items...)}}
+	fm := newFarm(t, routes)
+	e := newEnv(t, feed.Options{FullText: tidings.FullTextAuto})
+	f := e.add(t, fm.url("/feed"))
+	if res, _ := e.poll(t, f.ID); res.New != 5 {
+		t.Fatalf("new %d, want 5", res.New)
+	}
+	asked := 0
+	for i := range 5 {
+		asked += fm.hitCount(fmt.Sprintf("/p/%d", i))
+	}
+	if asked != 1 {
+		t.Errorf("%d article requests after a 429, want 1", asked)
+	}
+	stored, _ := e.db.FeedItems(f.ID, 0)
+	for _, it := range stored {
+		if it.Identity != "g0" && !strings.Contains(it.FullText, "refused an earlier article") {
+			t.Errorf("item %s: full_text %q, want it skipped", it.Identity, it.FullText)
+		}
+	}
+}
