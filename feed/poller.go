@@ -40,6 +40,7 @@ type Poller struct {
 	f      *fetcher
 	san    *sanitizer
 	sched  scheduler
+	holds  *articleHolds
 }
 
 // Progress is reported after each feed of a run. Done, New and Errors
@@ -91,7 +92,7 @@ func NewPoller(st Store, opts Options) (*Poller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Poller{st: st, opts: o, f: f, san: newSanitizer(), sched: newScheduler(o),
+	return &Poller{st: st, opts: o, f: f, san: newSanitizer(), sched: newScheduler(o), holds: &articleHolds{},
 		cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), bodies: make(chan struct{}, runtime.GOMAXPROCS(0)+2)}, nil
 }
 
@@ -487,7 +488,7 @@ func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, page
 		return pb.Compare(pa)
 	})
 	items := make([]tidings.Item, len(nr.items))
-	articles := &articleBudget{left: maxArticlesPerPoll}
+	articles := &articleBudget{left: maxArticlesPerPoll, holds: p.holds, now: now}
 	for _, i := range order {
 		n := nr.items[i]
 		it, err := p.finish(ctx, n, mode, !known[n.item.Identity], articles)
@@ -504,6 +505,8 @@ func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, page
 type articleBudget struct {
 	left    int
 	refused map[string]string // host -> why it is not asked again this poll
+	holds   *articleHolds
+	now     time.Time
 }
 
 // skip says why an article at host is not fetched, or "".
@@ -511,23 +514,66 @@ func (b *articleBudget) skip(host string) string {
 	if why := b.refused[host]; why != "" {
 		return "skipped: " + why
 	}
+	if until, ok := b.holds.until(host, b.now); ok {
+		return fmt.Sprintf("skipped: %s asked to be left alone until %s", host, until.UTC().Format(time.RFC3339))
+	}
 	if b.left <= 0 {
 		return fmt.Sprintf("skipped: more than %d new items wanted their article in one poll", maxArticlesPerPoll)
 	}
 	return ""
 }
 
-// record notes a fetch; a site that rate-limits or walls off readers is
-// not asked again in this poll.
+// record notes a fetch. A site that rate-limits or walls off readers is
+// not asked again in this poll, nor by any feed until its Retry-After (at
+// least articleHoldMin, at most articleHoldMax) has passed; a refused
+// address is not asked again in this poll.
 func (b *articleBudget) record(host string, err error) {
 	b.left--
 	var fe *fetchError
-	if errors.As(err, &fe) && (fe.Kind == KindLimited || fe.Kind == KindChallenge || fe.Kind == KindBlocked) {
-		if b.refused == nil {
-			b.refused = map[string]string{}
-		}
-		b.refused[host] = fmt.Sprintf("%s refused an earlier article in this poll (%s)", host, fe.Kind)
+	if !errors.As(err, &fe) || (fe.Kind != KindLimited && fe.Kind != KindChallenge && fe.Kind != KindBlocked) {
+		return
 	}
+	if b.refused == nil {
+		b.refused = map[string]string{}
+	}
+	b.refused[host] = fmt.Sprintf("%s refused an earlier article in this poll (%s)", host, fe.Kind)
+	if fe.Kind != KindBlocked {
+		b.holds.hold(host, b.now.Add(min(max(fe.RetryAfter, articleHoldMin), articleHoldMax)), b.now)
+	}
+}
+
+// How long a site that pushed back on an article request is left alone.
+const (
+	articleHoldMin = 30 * time.Minute
+	articleHoldMax = 24 * time.Hour
+)
+
+// articleHolds are the sites that asked the poller to leave their pages
+// alone, across feeds and polls (many feeds link to one site).
+type articleHolds struct {
+	mu    sync.Mutex
+	hosts map[string]time.Time
+}
+
+func (h *articleHolds) until(host string, now time.Time) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.hosts[host]
+	return t, ok && now.Before(t)
+}
+
+func (h *articleHolds) hold(host string, until, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hosts == nil {
+		h.hosts = map[string]time.Time{}
+	}
+	for k, t := range h.hosts {
+		if !now.Before(t) {
+			delete(h.hosts, k) // expired: the map stays as small as the hosts on hold
+		}
+	}
+	h.hosts[host] = until
 }
 
 // finish runs full text (new items only, within the budget) and

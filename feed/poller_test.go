@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -758,5 +759,26 @@ func TestArticleHostPushback(t *testing.T) {
 		if it.Identity != "g0" && !strings.Contains(it.FullText, "refused an earlier article") {
 			t.Errorf("item %s: full_text %q, want it skipped", it.Identity, it.FullText)
 		}
+	}
+	// Another feed linking to the same site, within the hour the site
+	// asked for: no request; after it: asked again.
+	routes2 := map[string][]reply{"/feed2": {{body: rssDoc(`<item><guid>h</guid><title>H</title><link>{base}/p/0</link><description>Teaser.</description></item>`)}}}
+	fm.mu.Lock()
+	maps.Copy(fm.seq, routes2)
+	fm.mu.Unlock()
+	e.clock.Add(30 * time.Minute)
+	f2 := e.add(t, fm.url("/feed2"))
+	e.poll(t, f2.ID)
+	if n := fm.hitCount("/p/0"); n != 1 {
+		t.Errorf("site asked again %d times within its Retry-After, want 0", n-1)
+	}
+	e.clock.Add(time.Hour)
+	fm.mu.Lock()
+	fm.seq["/feed2"] = []reply{{body: rssDoc(`<item><guid>h2</guid><title>H2</title><link>{base}/p/0</link><description>Teaser.</description></item>`)}}
+	fm.hits["/feed2"] = 0
+	fm.mu.Unlock()
+	e.poll(t, f2.ID)
+	if n := fm.hitCount("/p/0"); n != 2 {
+		t.Errorf("site asked %d times in all after its Retry-After, want 2", n)
 	}
 }
