@@ -347,7 +347,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	defer cpu.release()
 
 	now := p.opts.Now()
-	if until, ok := p.holds.until(host, now); ok {
+	if until, ok := p.holds.until(host, now, true); ok {
 		return p.deferFeed(f, until, now)
 	}
 	prev := f.State
@@ -526,7 +526,7 @@ func (b *articleBudget) skip(host string) string {
 	if why := b.refused[host]; why != "" {
 		return "skipped: " + why
 	}
-	if until, ok := b.holds.until(host, b.now); ok {
+	if until, ok := b.holds.until(host, b.now, false); ok {
 		return fmt.Sprintf("skipped: %s asked to be left alone until %s", host, until.UTC().Format(time.RFC3339))
 	}
 	if b.left <= 0 {
@@ -550,7 +550,7 @@ func (b *articleBudget) record(host string, err error) {
 	}
 	b.refused[host] = fmt.Sprintf("%s refused an earlier article in this poll (%s)", host, fe.Kind)
 	if fe.Kind != KindBlocked {
-		b.holds.hold(host, fe.RetryAfter, b.now)
+		b.holds.hold(host, fe.RetryAfter, b.now, fe.Kind == KindChallenge)
 	}
 }
 
@@ -645,7 +645,7 @@ func (p *Poller) failed(f tidings.Feed, prev tidings.FeedState, err error, o out
 	f.State.NextCheck = p.sched.backoff(f.State.ErrorCount, retry, now)
 	if kind == KindLimited && (fe.Status == http.StatusTooManyRequests || retry > 0) {
 		// Rate limits are mostly per site: the host's other feeds wait too.
-		p.holds.hold(hostOf(f.URL), retry, now)
+		p.holds.hold(hostOf(f.URL), retry, now, false)
 	}
 	// Warn on a change of health, not on every failing poll.
 	if prev.ErrorCount == 0 || prev.ErrorKind != kind {
