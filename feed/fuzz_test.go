@@ -180,7 +180,7 @@ func FuzzOPML(f *testing.F) {
 		}
 		sections := map[string]string{}
 		for _, f := range in.Feeds {
-			sections[f.URL] = strings.Join(sectionPath(f.Section), " / ")
+			sections[f.URL] = f.Section
 		}
 		for _, f := range back.Feeds {
 			if sections[f.URL] != f.Section {

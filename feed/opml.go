@@ -165,22 +165,36 @@ func feedURL(raw string) (string, bool) {
 // categorySection reads the OPML 2.0 category attribute ("/Tech/Go,/News").
 func categorySection(c string) string {
 	first, _, _ := strings.Cut(c, ",")
-	parts := strings.FieldsFunc(first, func(r rune) bool { return r == '/' })
+	var parts []string
+	for _, p := range strings.Split(first, "/") {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
 	return strings.Join(parts, " / ")
 }
 
-// WriteOPML writes feeds as OPML 2.0, one folder outline per section;
-// a section named "A / B" becomes folder B inside folder A, as it was
-// read.
+// WriteOPML writes feeds as OPML 2.0, one folder outline per section. A
+// section read from nested folders ("Tech / Go") is written as one folder
+// of that name: most readers know one level of folders, and to them the
+// name keeps what the nesting said; Tidings reads it back as the same
+// section.
 func WriteOPML(w io.Writer, title string, feeds []tidings.Feed) error {
 	doc := opmlDoc{Version: "2.0", Title: title}
+	folders := map[string]int{}
 	for _, f := range feeds {
 		o := opmlOutline{Type: "rss", Text: firstNonEmpty(f.Title, f.URL), Title: f.Title, XMLURL: f.URL, HTMLURL: f.SiteURL}
-		parent := &doc.Body
-		for _, name := range sectionPath(f.Section) {
-			parent = folder(parent, name)
+		if f.Section == "" {
+			doc.Body.Outlines = append(doc.Body.Outlines, o)
+			continue
 		}
-		parent.Outlines = append(parent.Outlines, o)
+		i, ok := folders[f.Section]
+		if !ok {
+			i = len(doc.Body.Outlines)
+			folders[f.Section] = i
+			doc.Body.Outlines = append(doc.Body.Outlines, opmlOutline{Text: f.Section, Title: f.Section})
+		}
+		doc.Body.Outlines[i].Outlines = append(doc.Body.Outlines[i].Outlines, o)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -192,26 +206,4 @@ func WriteOPML(w io.Writer, title string, feeds []tidings.Feed) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
-}
-
-// sectionPath splits a section into its folder names.
-func sectionPath(section string) []string {
-	var out []string
-	for _, p := range strings.Split(section, " / ") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// folder returns parent's folder outline called name, adding it if new.
-func folder(parent *opmlOutline, name string) *opmlOutline {
-	for i := range parent.Outlines {
-		if o := &parent.Outlines[i]; o.XMLURL == "" && o.Text == name {
-			return o
-		}
-	}
-	parent.Outlines = append(parent.Outlines, opmlOutline{Text: name, Title: name})
-	return &parent.Outlines[len(parent.Outlines)-1]
 }

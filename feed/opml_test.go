@@ -118,23 +118,30 @@ func TestOPMLSkipped(t *testing.T) {
 	}
 }
 
-// TestOPMLNestedExport: sections written back as nested folders.
-func TestOPMLNestedExport(t *testing.T) {
-	var buf bytes.Buffer
-	err := feed.WriteOPML(&buf, "t", []tidings.Feed{
+// TestOPMLExportFolders: a section from nested folders is written as one
+// folder of that name, which single-level readers keep and Tidings reads
+// back as the same section.
+func TestOPMLExportFolders(t *testing.T) {
+	feeds := []tidings.Feed{
 		{URL: "https://a.example/rss", Title: "A", Section: "Tech"},
 		{URL: "https://b.example/rss", Title: "B", Section: "Tech / Go"},
 		{URL: "https://c.example/rss", Title: "C"},
-	})
+	}
+	var buf bytes.Buffer
+	if err := feed.WriteOPML(&buf, "t", feeds); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `<outline text="Tech / Go" title="Tech / Go">`) {
+		t.Errorf("want a folder named \"Tech / Go\":\n%s", buf.String())
+	}
+	back, err := feed.ParseOPML(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := buf.String()
-	tech := strings.Index(out, `<outline text="Tech"`)
-	goDir := strings.Index(out, `<outline text="Go"`)
-	b := strings.Index(out, `xmlUrl="https://b.example/rss"`)
-	if tech < 0 || goDir < tech || b < goDir || strings.Contains(out, "Tech / Go") {
-		t.Errorf("want feed B inside folder Go inside folder Tech:\n%s", out)
+	for i, f := range back.Feeds {
+		if f.URL != feeds[i].URL || f.Section != feeds[i].Section {
+			t.Errorf("feed %d read back as %s in %q, want %s in %q", i, f.URL, f.Section, feeds[i].URL, feeds[i].Section)
+		}
 	}
 }
 
