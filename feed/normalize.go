@@ -126,10 +126,10 @@ func normalize(pf *parsedFeed, feedID uint64, mode, pageURL string, now time.Tim
 			continue // the same item twice in one document: keep the first
 		}
 		seen[it.Identity] = true
-		if contentIsText {
+		if contentIsText && textNeedsMarkup(content) {
 			content = textToHTML(content)
 		}
-		if summaryIsText && summary != "" {
+		if summaryIsText && textNeedsMarkup(summary) {
 			summary = textToHTML(summary)
 		}
 
@@ -156,6 +156,13 @@ func normalize(pf *parsedFeed, feedID uint64, mode, pageURL string, now time.Tim
 		res.warnings = append(res.warnings, fmt.Sprintf("dates clamped: %d items dated in the future use their first-seen time", clamped))
 	}
 	return res
+}
+
+// textNeedsMarkup reports plain text that HTML would misread: line breaks
+// it would collapse, or a '<' it would take for a tag. Other text reads
+// the same either way and is left as it came.
+func textNeedsMarkup(s string) bool {
+	return strings.ContainsRune(strings.TrimSpace(s), '\n') || strings.ContainsRune(s, '<')
 }
 
 // contentBase is the base for URLs inside an item's HTML: its xml:base if
