@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"runtime"
 	"slices"
 	"sync"
@@ -41,7 +40,7 @@ type Poller struct {
 	f      *fetcher
 	san    *sanitizer
 	sched  scheduler
-	holds  *hostHolds // sites that asked to be left alone, for feeds and articles
+	holds  *articleHolds
 }
 
 // Progress is reported after each feed of a run. Done, New and Errors
@@ -68,7 +67,6 @@ const (
 	outcomeNotModified = "not_modified"
 	outcomeInterrupted = "interrupted"
 	outcomeStore       = "store"
-	outcomeDeferred    = "deferred"
 )
 
 // CycleResult sums up one run.
@@ -77,7 +75,6 @@ type CycleResult struct {
 	New         int           `json:"new"`
 	Updated     int           `json:"updated"`
 	NotModified int           `json:"not_modified"`
-	Deferred    int           `json:"deferred"` // not fetched: their site asked to be left alone
 	Errors      int           `json:"errors"`
 	Bytes       int64         `json:"bytes"`
 	Duration    time.Duration `json:"duration"`
@@ -95,7 +92,7 @@ func NewPoller(st Store, opts Options) (*Poller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Poller{st: st, opts: o, f: f, san: newSanitizer(), sched: newScheduler(o), holds: &hostHolds{},
+	return &Poller{st: st, opts: o, f: f, san: newSanitizer(), sched: newScheduler(o), holds: &articleHolds{},
 		cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), bodies: make(chan struct{}, runtime.GOMAXPROCS(0)+2)}, nil
 }
 
@@ -157,7 +154,6 @@ func (p *Poller) PollDue(ctx context.Context) (CycleResult, error) {
 type outcome struct {
 	res         tidings.PollResult
 	notModified bool
-	deferred    bool
 	err         error
 	kind        string // error kind, when err is set ("" is outcomeStore)
 	bytes       int64
@@ -166,8 +162,6 @@ type outcome struct {
 // kindOf is o's Progress.Kind.
 func (o outcome) kindOf() string {
 	switch {
-	case o.err == nil && o.deferred:
-		return outcomeDeferred
 	case o.err == nil && o.notModified:
 		return outcomeNotModified
 	case o.err == nil:
@@ -213,9 +207,6 @@ func (p *Poller) PollFeeds(ctx context.Context, feeds []tidings.Feed, progress f
 				res.Bytes += o.bytes
 				if o.notModified {
 					res.NotModified++
-				}
-				if o.deferred {
-					res.Deferred++
 				}
 				pr.Done++
 				pr.New += o.res.New
@@ -347,9 +338,6 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	defer cpu.release()
 
 	now := p.opts.Now()
-	if until, ok := p.holds.until(host, now, true); ok {
-		return p.deferFeed(f, until, now)
-	}
 	prev := f.State
 	t0 := time.Now()
 	resp, err := p.f.get(ctx, f.URL, acceptFeed, conditional{ETag: f.State.ETag, LastModified: f.State.LastModified, BodyHash: f.State.BodyHash,
@@ -517,7 +505,7 @@ func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, page
 type articleBudget struct {
 	left    int
 	refused map[string]string // host -> why it is not asked again this poll
-	holds   *hostHolds
+	holds   *articleHolds
 	now     time.Time
 }
 
@@ -526,7 +514,7 @@ func (b *articleBudget) skip(host string) string {
 	if why := b.refused[host]; why != "" {
 		return "skipped: " + why
 	}
-	if until, ok := b.holds.until(host, b.now, false); ok {
+	if until, ok := b.holds.until(host, b.now); ok {
 		return fmt.Sprintf("skipped: %s asked to be left alone until %s", host, until.UTC().Format(time.RFC3339))
 	}
 	if b.left <= 0 {
@@ -536,9 +524,9 @@ func (b *articleBudget) skip(host string) string {
 }
 
 // record notes a fetch. A site that rate-limits or walls off readers is
-// not asked again in this poll, nor by any feed until its Retry-After has
-// passed (see hostHolds); a refused address is not asked again in this
-// poll.
+// not asked again in this poll, nor by any feed until its Retry-After (at
+// least articleHoldMin, at most articleHoldMax) has passed; a refused
+// address is not asked again in this poll.
 func (b *articleBudget) record(host string, err error) {
 	b.left--
 	var fe *fetchError
@@ -550,8 +538,42 @@ func (b *articleBudget) record(host string, err error) {
 	}
 	b.refused[host] = fmt.Sprintf("%s refused an earlier article in this poll (%s)", host, fe.Kind)
 	if fe.Kind != KindBlocked {
-		b.holds.hold(host, fe.RetryAfter, b.now, fe.Kind == KindChallenge)
+		b.holds.hold(host, b.now.Add(min(max(fe.RetryAfter, articleHoldMin), articleHoldMax)), b.now)
 	}
+}
+
+// How long a site that pushed back on an article request is left alone.
+const (
+	articleHoldMin = 30 * time.Minute
+	articleHoldMax = 24 * time.Hour
+)
+
+// articleHolds are the sites that asked the poller to leave their pages
+// alone, across feeds and polls (many feeds link to one site).
+type articleHolds struct {
+	mu    sync.Mutex
+	hosts map[string]time.Time
+}
+
+func (h *articleHolds) until(host string, now time.Time) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.hosts[host]
+	return t, ok && now.Before(t)
+}
+
+func (h *articleHolds) hold(host string, until, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hosts == nil {
+		h.hosts = map[string]time.Time{}
+	}
+	for k, t := range h.hosts {
+		if !now.Before(t) {
+			delete(h.hosts, k) // expired: the map stays as small as the hosts on hold
+		}
+	}
+	h.hosts[host] = until
 }
 
 // finish runs full text (new items only, within the budget) and
@@ -643,10 +665,6 @@ func (p *Poller) failed(f tidings.Feed, prev tidings.FeedState, err error, o out
 		f.State.Disabled = true
 	}
 	f.State.NextCheck = p.sched.backoff(f.State.ErrorCount, retry, now)
-	if kind == KindLimited && (fe.Status == http.StatusTooManyRequests || retry > 0) {
-		// Rate limits are mostly per site: the host's other feeds wait too.
-		p.holds.hold(hostOf(f.URL), retry, now, false)
-	}
 	// Warn on a change of health, not on every failing poll.
 	if prev.ErrorCount == 0 || prev.ErrorKind != kind {
 		p.opts.Log.Warn("feed failing", "feed_url", f.URL, "error_kind", kind, "err", err, "next_check", f.State.NextCheck)
@@ -656,19 +674,6 @@ func (p *Poller) failed(f tidings.Feed, prev tidings.FeedState, err error, o out
 	o.err, o.kind = err, kind
 	if serr := p.st.SaveFeed(f); serr != nil {
 		o.err = fmt.Errorf("save feed %s: %w (after: %w)", f.URL, serr, err)
-	}
-	return o
-}
-
-// deferFeed moves a feed whose site asked to be left alone past the end
-// of that wait, spread by the scheduler's jitter, without a request. It
-// is not an error: the feed's health stays as it was.
-func (p *Poller) deferFeed(f tidings.Feed, until, now time.Time) outcome {
-	f.State.NextCheck = until.Add(time.Duration(p.sched.jitter(int64(until.Sub(now) / 4))))
-	p.opts.Log.Debug("feed deferred: its site asked to be left alone", "feed_url", f.URL, "next_check", f.State.NextCheck)
-	o := outcome{deferred: true}
-	if err := p.st.SaveFeed(f); err != nil {
-		o.err = fmt.Errorf("save feed %s: %w", f.URL, err)
 	}
 	return o
 }

@@ -782,28 +782,3 @@ func TestArticleHostPushback(t *testing.T) {
 		t.Errorf("site asked %d times in all after its Retry-After, want 2", n)
 	}
 }
-
-// TestHostHoldDefersSiblings: after one feed of a site gets 429, the
-// site's other feeds are not requested until its Retry-After has passed;
-// they are deferred, not failed.
-func TestHostHoldDefersSiblings(t *testing.T) {
-	fm := newFarm(t, map[string][]reply{
-		"/a": {{status: 429, header: map[string]string{"Retry-After": "3600"}}},
-		"/b": {{body: rssDoc(rssItem("b", "B", "x"))}},
-	})
-	e := newEnv(t, feed.Options{})
-	a, b := e.add(t, fm.url("/a")), e.add(t, fm.url("/b"))
-	e.poll(t, a.ID)
-	res, b := e.poll(t, b.ID)
-	if fm.hitCount("/b") != 0 || res.Deferred != 1 || res.Errors != 0 {
-		t.Fatalf("sibling: %d requests, result %+v; want none, deferred", fm.hitCount("/b"), res)
-	}
-	now := e.clock.Now()
-	if b.State.ErrorCount != 0 || b.State.LastError != "" || b.State.NextCheck.Before(now.Add(time.Hour)) || b.State.NextCheck.After(now.Add(75*time.Minute)) {
-		t.Errorf("sibling state: errors %d %q, next check in %v; want healthy, after the hour", b.State.ErrorCount, b.State.LastError, b.State.NextCheck.Sub(now))
-	}
-	e.clock.Add(61 * time.Minute)
-	if res, _ := e.poll(t, b.ID); res.New != 1 || fm.hitCount("/b") != 1 {
-		t.Errorf("after the hold: %+v, %d requests; want the item", res, fm.hitCount("/b"))
-	}
-}

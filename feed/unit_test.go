@@ -420,32 +420,3 @@ func TestInspectFile(t *testing.T) {
 		t.Errorf("a file over the cap: %v, want the limit named", err)
 	}
 }
-
-func TestHostHolds(t *testing.T) {
-	now := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
-	var h hostHolds
-	h.hold("pages.example", 0, now, true) // a challenge on an article page
-	if _, ok := h.until("pages.example", now, true); ok {
-		t.Error("a page challenge held the site's feeds")
-	}
-	if until, ok := h.until("pages.example", now, false); !ok || !until.Equal(now.Add(holdMin)) {
-		t.Errorf("page hold: %v %v, want until %v", until, ok, now.Add(holdMin))
-	}
-	h.hold("pages.example", 2*time.Hour, now, false) // then a rate limit: the whole site
-	if until, ok := h.until("pages.example", now, true); !ok || !until.Equal(now.Add(2*time.Hour)) {
-		t.Errorf("site hold: %v %v, want until %v", until, ok, now.Add(2*time.Hour))
-	}
-	h.hold("pages.example", time.Minute, now, true) // never shorter or narrower
-	if until, ok := h.until("pages.example", now, true); !ok || !until.Equal(now.Add(2*time.Hour)) {
-		t.Errorf("after a shorter page hold: %v %v, want the site hold kept", until, ok)
-	}
-	h.hold("busy.example", 1000*time.Hour, now, false)
-	if until, _ := h.until("busy.example", now, true); !until.Equal(now.Add(holdMax)) {
-		t.Errorf("long Retry-After held until %v, want the %v cap", until, holdMax)
-	}
-	later := now.Add(3 * time.Hour)
-	h.hold("other.example", 0, later, false) // prunes what expired
-	if _, ok := h.hosts["pages.example"]; ok {
-		t.Error("an expired hold stayed in the map")
-	}
-}

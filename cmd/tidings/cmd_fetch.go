@@ -81,12 +81,8 @@ func (a *app) cmdFetch(ctx context.Context, args []string) error {
 	if *asJSON {
 		return a.printJSON(res)
 	}
-	deferred := ""
-	if res.Deferred > 0 {
-		deferred = fmt.Sprintf(", %d deferred (their site asked to wait)", res.Deferred)
-	}
-	fmt.Fprintf(a.stdout, "fetched %d feeds in %s: %d new items, %d updated, %d not modified, %d errors%s\n",
-		res.Feeds, time.Since(start).Round(10*time.Millisecond), res.New, res.Updated, res.NotModified, res.Errors, deferred)
+	fmt.Fprintf(a.stdout, "fetched %d feeds in %s: %d new items, %d updated, %d not modified, %d errors\n",
+		res.Feeds, time.Since(start).Round(10*time.Millisecond), res.New, res.Updated, res.NotModified, res.Errors)
 	return nil
 }
 

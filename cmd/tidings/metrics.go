@@ -37,7 +37,7 @@ func buildMetrics() *metrics {
 		reg: newPromRegistry(),
 		pollDuration: newHistogram("tidings_poll_cycle_duration_seconds", "Duration of poll cycles that polled at least one feed.",
 			exponentialBuckets(0.1, 2, 12)),
-		fetches: newCounterVec("tidings_fetches_total", "Feed fetches by outcome (ok, not_modified, error; deferred: not fetched, the site asked to wait).", "outcome"),
+		fetches: newCounterVec("tidings_fetches_total", "Feed fetches by outcome (ok, not_modified, error).", "outcome"),
 		fetchDuration: newHistogramVec("tidings_fetch_duration_seconds",
 			"Time to fetch, parse and store one feed, by outcome (ok, not_modified, or the error kind: network, timeout, http, …).",
 			"outcome", exponentialBuckets(0.05, 2, 10)),
@@ -62,11 +62,8 @@ func (m *metrics) observePoll(res feed.CycleResult, dur time.Duration) {
 		return
 	}
 	m.pollDuration.observe(dur.Seconds())
-	m.fetches.add("ok", float64(res.Feeds-res.Errors-res.NotModified-res.Deferred))
+	m.fetches.add("ok", float64(res.Feeds-res.Errors-res.NotModified))
 	m.fetches.add("not_modified", float64(res.NotModified))
-	if res.Deferred > 0 {
-		m.fetches.add("deferred", float64(res.Deferred))
-	}
 	m.fetches.add("error", float64(res.Errors))
 	m.itemsStored.add("new", float64(res.New))
 	m.itemsStored.add("updated", float64(res.Updated))

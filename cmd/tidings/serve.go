@@ -413,7 +413,7 @@ func (d *daemon) poll(ctx context.Context) {
 		return
 	}
 	d.log.Info("poll cycle", "feeds", res.Feeds, "new", res.New, "updated", res.Updated,
-		"not_modified", res.NotModified, "deferred", res.Deferred, "errors", res.Errors, "duration", dur.Round(time.Millisecond))
+		"not_modified", res.NotModified, "errors", res.Errors, "duration", dur.Round(time.Millisecond))
 	d.metrics.updateFeeds(d.db)
 	if res.New+res.Updated > 0 {
 		d.releaseMemory()
