@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"slices"
 	"sync"
@@ -530,7 +531,7 @@ func (b *articleBudget) skip(host string) string {
 func (b *articleBudget) record(host string, err error) {
 	b.left--
 	var fe *fetchError
-	if !errors.As(err, &fe) || (fe.Kind != KindLimited && fe.Kind != KindChallenge && fe.Kind != KindBlocked) {
+	if !errors.As(err, &fe) || !pushedBack(fe) && fe.Kind != KindBlocked {
 		return
 	}
 	if b.refused == nil {
@@ -540,6 +541,12 @@ func (b *articleBudget) record(host string, err error) {
 	if fe.Kind != KindBlocked {
 		b.holds.hold(host, b.now.Add(min(max(fe.RetryAfter, articleHoldMin), articleHoldMax)), b.now)
 	}
+}
+
+// pushedBack reports a site asking to be left alone: a 429, a 503 that
+// says for how long, or a bot wall. (A bare 503 may be one broken page.)
+func pushedBack(fe *fetchError) bool {
+	return fe.Kind == KindChallenge || fe.Kind == KindLimited && (fe.Status == http.StatusTooManyRequests || fe.RetryAfter > 0)
 }
 
 // How long a site that pushed back on an article request is left alone.

@@ -782,3 +782,22 @@ func TestArticleHostPushback(t *testing.T) {
 		t.Errorf("site asked %d times in all after its Retry-After, want 2", n)
 	}
 }
+
+// TestArticleBare503: a 503 without Retry-After may be one broken page;
+// the site's next article is still asked for.
+func TestArticleBare503(t *testing.T) {
+	article := `<html><body><article>` + strings.Repeat("<p>A long article paragraph with plenty of words for the extractor to keep.</p>", 40) + `</article></body></html>`
+	fm := newFarm(t, map[string][]reply{
+		"/feed": {{body: rssDoc(
+			`<item><guid>a</guid><title>A</title><link>{base}/p/a</link><description>Teaser.</description><pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate></item>`,
+			`<item><guid>b</guid><title>B</title><link>{base}/p/b</link><description>Teaser.</description><pubDate>Mon, 05 Jan 2026 09:00:00 GMT</pubDate></item>`)}},
+		"/p/a": {{status: 503}},
+		"/p/b": {{header: map[string]string{"Content-Type": "text/html"}, body: article}},
+	})
+	e := newEnv(t, feed.Options{FullText: tidings.FullTextAuto})
+	f := e.add(t, fm.url("/feed"))
+	e.poll(t, f.ID)
+	if fm.hitCount("/p/a") != 1 || fm.hitCount("/p/b") != 1 {
+		t.Errorf("articles requested: a %d, b %d; want both once", fm.hitCount("/p/a"), fm.hitCount("/p/b"))
+	}
+}
