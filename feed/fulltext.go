@@ -3,11 +3,14 @@ package feed
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"golang.org/x/net/html/charset"
@@ -76,4 +79,116 @@ func (p *Poller) extractArticle(ctx context.Context, link string) (string, error
 		return "", fmt.Errorf("extract: %w", err)
 	}
 	return sb.String(), nil
+}
+
+// fullText fetches the article behind link, within the poll's budget, and
+// returns the content to keep (the article's if it is longer) and what
+// happened, for Item.FullText. The caller holds a CPU slot, which is let
+// go while the page is fetched; the error is only ctx's.
+func (p *Poller) fullText(ctx context.Context, link string, base *url.URL, content sanitized, articles *articleBudget) (sanitized, string, error) {
+	host := hostOf(link)
+	if why := articles.skip(host); why != "" {
+		return content, why, nil
+	}
+	p.releaseCPU() // not while waiting on the network
+	page, err := func() (page string, err error) {
+		defer recoverAs(&err, "extract")
+		return p.extractArticle(ctx, link)
+	}()
+	articles.record(host, err)
+	// Blocking here (not selecting on ctx) keeps the caller's slot
+	// accounting simple; slots are freed within one parse.
+	p.cpu <- struct{}{}
+	if ctx.Err() != nil {
+		return content, "", ctx.Err()
+	}
+	if err != nil {
+		return content, "failed: " + err.Error(), nil
+	}
+	if ext := p.san.clean(page, base); ext.Words > content.Words {
+		return ext, fullTextExtracted, nil
+	}
+	return content, fullTextKeptFeed, nil
+}
+
+// articleBudget is what one poll of one feed may still ask of the sites
+// its items link to.
+type articleBudget struct {
+	left    int
+	refused map[string]string // host -> why it is not asked again this poll
+	holds   *articleHolds
+	now     time.Time
+}
+
+// skip says why an article at host is not fetched, or "".
+func (b *articleBudget) skip(host string) string {
+	if why := b.refused[host]; why != "" {
+		return "skipped: " + why
+	}
+	if until, ok := b.holds.until(host, b.now); ok {
+		return fmt.Sprintf("skipped: %s asked to be left alone until %s", host, until.UTC().Format(time.RFC3339))
+	}
+	if b.left <= 0 {
+		return fmt.Sprintf("skipped: more than %d new items wanted their article in one poll", maxArticlesPerPoll)
+	}
+	return ""
+}
+
+// record notes a fetch. A site that rate-limits or walls off readers is
+// not asked again in this poll, nor by any feed until its Retry-After (at
+// least articleHoldMin, at most articleHoldMax) has passed; a refused
+// address is not asked again in this poll.
+func (b *articleBudget) record(host string, err error) {
+	b.left--
+	var fe *fetchError
+	if !errors.As(err, &fe) || !pushedBack(fe) && fe.Kind != KindBlocked {
+		return
+	}
+	if b.refused == nil {
+		b.refused = map[string]string{}
+	}
+	b.refused[host] = fmt.Sprintf("%s refused an earlier article in this poll (%s)", host, fe.Kind)
+	if fe.Kind != KindBlocked {
+		b.holds.hold(host, b.now.Add(min(max(fe.RetryAfter, articleHoldMin), articleHoldMax)), b.now)
+	}
+}
+
+// pushedBack reports a site asking to be left alone: a 429, a 503 that
+// says for how long, or a bot wall. (A bare 503 may be one broken page.)
+func pushedBack(fe *fetchError) bool {
+	return fe.Kind == KindChallenge || fe.Kind == KindLimited && (fe.Status == http.StatusTooManyRequests || fe.RetryAfter > 0)
+}
+
+// How long a site that pushed back on an article request is left alone.
+const (
+	articleHoldMin = 30 * time.Minute
+	articleHoldMax = 24 * time.Hour
+)
+
+// articleHolds are the sites that asked the poller to leave their pages
+// alone, across feeds and polls (many feeds link to one site).
+type articleHolds struct {
+	mu    sync.Mutex
+	hosts map[string]time.Time
+}
+
+func (h *articleHolds) until(host string, now time.Time) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.hosts[host]
+	return t, ok && now.Before(t)
+}
+
+func (h *articleHolds) hold(host string, until, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hosts == nil {
+		h.hosts = map[string]time.Time{}
+	}
+	for k, t := range h.hosts {
+		if !now.Before(t) {
+			delete(h.hosts, k) // expired: the map stays as small as the hosts on hold
+		}
+	}
+	h.hosts[host] = until
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"runtime"
 	"slices"
 	"sync"
@@ -501,88 +500,6 @@ func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, page
 	return items, nr, nil
 }
 
-// articleBudget is what one poll of one feed may still ask of the sites
-// its items link to.
-type articleBudget struct {
-	left    int
-	refused map[string]string // host -> why it is not asked again this poll
-	holds   *articleHolds
-	now     time.Time
-}
-
-// skip says why an article at host is not fetched, or "".
-func (b *articleBudget) skip(host string) string {
-	if why := b.refused[host]; why != "" {
-		return "skipped: " + why
-	}
-	if until, ok := b.holds.until(host, b.now); ok {
-		return fmt.Sprintf("skipped: %s asked to be left alone until %s", host, until.UTC().Format(time.RFC3339))
-	}
-	if b.left <= 0 {
-		return fmt.Sprintf("skipped: more than %d new items wanted their article in one poll", maxArticlesPerPoll)
-	}
-	return ""
-}
-
-// record notes a fetch. A site that rate-limits or walls off readers is
-// not asked again in this poll, nor by any feed until its Retry-After (at
-// least articleHoldMin, at most articleHoldMax) has passed; a refused
-// address is not asked again in this poll.
-func (b *articleBudget) record(host string, err error) {
-	b.left--
-	var fe *fetchError
-	if !errors.As(err, &fe) || !pushedBack(fe) && fe.Kind != KindBlocked {
-		return
-	}
-	if b.refused == nil {
-		b.refused = map[string]string{}
-	}
-	b.refused[host] = fmt.Sprintf("%s refused an earlier article in this poll (%s)", host, fe.Kind)
-	if fe.Kind != KindBlocked {
-		b.holds.hold(host, b.now.Add(min(max(fe.RetryAfter, articleHoldMin), articleHoldMax)), b.now)
-	}
-}
-
-// pushedBack reports a site asking to be left alone: a 429, a 503 that
-// says for how long, or a bot wall. (A bare 503 may be one broken page.)
-func pushedBack(fe *fetchError) bool {
-	return fe.Kind == KindChallenge || fe.Kind == KindLimited && (fe.Status == http.StatusTooManyRequests || fe.RetryAfter > 0)
-}
-
-// How long a site that pushed back on an article request is left alone.
-const (
-	articleHoldMin = 30 * time.Minute
-	articleHoldMax = 24 * time.Hour
-)
-
-// articleHolds are the sites that asked the poller to leave their pages
-// alone, across feeds and polls (many feeds link to one site).
-type articleHolds struct {
-	mu    sync.Mutex
-	hosts map[string]time.Time
-}
-
-func (h *articleHolds) until(host string, now time.Time) (time.Time, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	t, ok := h.hosts[host]
-	return t, ok && now.Before(t)
-}
-
-func (h *articleHolds) hold(host string, until, now time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.hosts == nil {
-		h.hosts = map[string]time.Time{}
-	}
-	for k, t := range h.hosts {
-		if !now.Before(t) {
-			delete(h.hosts, k) // expired: the map stays as small as the hosts on hold
-		}
-	}
-	h.hosts[host] = until
-}
-
 // finish runs full text (new items only, within the budget) and
 // sanitizing for one item. A zero Published (missing, unparsable or
 // future date) is left for the store, which replaces it with the item's
@@ -590,33 +507,10 @@ func (h *articleHolds) hold(host string, until, now time.Time) {
 func (p *Poller) finish(ctx context.Context, n normalized, mode string, isNew bool, articles *articleBudget) (tidings.Item, error) {
 	it := n.item
 	content := p.san.clean(n.content, n.base)
-	want := isNew && wantFullText(mode, content.Words, it.URL)
-	if why := articles.skip(hostOf(it.URL)); want && why != "" {
-		it.FullText = why
-	} else if want {
-		p.releaseCPU() // not while waiting on the network
-		page, err := func() (page string, err error) {
-			defer recoverAs(&err, "extract")
-			return p.extractArticle(ctx, it.URL)
-		}()
-		articles.record(hostOf(it.URL), err)
-		// Blocking here (not selecting on ctx) keeps the caller's slot
-		// accounting simple; slots are freed within one parse.
-		p.cpu <- struct{}{}
-		if ctx.Err() != nil {
-			return it, ctx.Err()
-		}
-		switch {
-		case err != nil:
-			it.FullText = "failed: " + err.Error()
-		default:
-			ext := p.san.clean(page, n.base)
-			if ext.Words > content.Words {
-				content = ext
-				it.FullText = fullTextExtracted
-			} else {
-				it.FullText = fullTextKeptFeed
-			}
+	if isNew && wantFullText(mode, content.Words, it.URL) {
+		var err error
+		if content, it.FullText, err = p.fullText(ctx, it.URL, n.base, content, articles); err != nil {
+			return it, err
 		}
 	}
 	if n.image != "" && !containsEnclosure(it.Enclosures, n.image) && len(it.Enclosures) == 0 {
