@@ -37,6 +37,9 @@ const (
 	// fmtItemV2Zstd: like fmtItemV2, the payload in a zstd frame. For long
 	// texts, whose repeats in Content lie beyond DEFLATE's 32 KB window.
 	fmtItemV2Zstd = 0x04
+	// fmtItemV3: like fmtItemV2, the payload in a zstd frame compressed
+	// with the shared dictionary its frame header names (dict.go).
+	fmtItemV3 = 0x05
 
 	itemHeadLen = 1 + 8 + 8
 	// maxInflated bounds what a (damaged) value may expand to.
@@ -67,9 +70,10 @@ const (
 // field names, HTML markup, common English), which matters most for short
 // items. It is part of the file format: never change it; add dictV2 with
 // a new format tag instead. The most frequent strings come last, where
-// back-references are cheapest. (zstd values use no dictionary: zstd
-// copies a dictionary's 1.25 MiB of match tables into the encoder for
-// every value, which made ingest 1.5–2x slower.)
+// back-references are cheapest. (fmtItemV2Zstd values use no dictionary:
+// at zstd's default level a dictionary costs a copy of 1.25 MiB of match
+// tables for every value. fmtItemV3 values use a shared dictionary at the
+// fastest level, which does not; see dict.go.)
 const dictV1 = ` which would there their about after other could these people because through between however without during against although another whether something example important different` +
 	` the same as well as in order to for example it is not one of the this is that the there is we have you can` +
 	`<blockquote><p></p></blockquote><pre><code></code></pre><figure><img src="https://" alt=""><figcaption></figcaption></figure>` +
@@ -96,13 +100,31 @@ type codec struct {
 	zdec      *zstd.Decoder
 	zdecErr   error
 	bufs      sync.Pool // *[]byte scratch for payloads
+
+	// Shared dictionaries (dict.go), guarded by dictMu.
+	dictMu   sync.RWMutex
+	cur      *dictionary            // nil until the first one exists
+	dicts    map[uint32]*dictionary // every stored one, for decoding
+	decoders map[uint32]*zstd.Decoder
+	sample   *sampler // while there is no dictionary
+	closed   bool
 }
 
 func newCodec() *codec {
 	return &codec{
 		slots:    make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), maxEncoders))),
 		zencoder: make(chan *zstd.Encoder, 1),
+		dicts:    map[uint32]*dictionary{},
+		decoders: map[uint32]*zstd.Decoder{},
+		sample:   newSampler(),
 	}
+}
+
+// sampling is the sampler gathering the first dictionary, or nil.
+func (c *codec) sampling() *sampler {
+	c.dictMu.RLock()
+	defer c.dictMu.RUnlock()
+	return c.sample
 }
 
 // acquire takes an encoder slot; release gives it back. The slot is taken
@@ -110,11 +132,18 @@ func newCodec() *codec {
 func (c *codec) acquire() { c.slots <- struct{}{} }
 func (c *codec) release() { <-c.slots }
 
-// close releases the zstd decoder; the codec must not be used afterwards.
+// close releases the zstd decoders; the codec must not be used afterwards.
 func (c *codec) close() {
 	c.decOnce.Do(func() { c.zdecErr = errors.New("database closed") })
 	if c.zdec != nil {
 		c.zdec.Close()
+	}
+	c.dictMu.Lock()
+	defer c.dictMu.Unlock()
+	c.closed = true
+	for id, dec := range c.decoders {
+		dec.Close()
+		delete(c.decoders, id)
 	}
 }
 
@@ -265,17 +294,17 @@ func (c *codec) encodeItem(it *tidings.Item) ([]byte, error) {
 	defer c.release()
 	b := c.getBuf()
 	defer c.putBuf(b)
-	payload := binary.AppendUvarint((*b)[:0], uint64(len(it.Text)))
-	payload = append(payload, it.Text...)
-	payload = binary.AppendUvarint(payload, uint64(len(it.Content)))
-	payload = append(payload, it.Content...)
-	rest := *it
-	rest.Text, rest.Content = "", ""
-	payload, err := appendJSON(payload, &rest)
+	payload, err := appendPayload((*b)[:0], it)
 	if err != nil {
 		return nil, err
 	}
 	*b = payload
+	d := c.current()
+	if d == nil {
+		if s := c.sampling(); s != nil {
+			s.add(it.FeedID, payload)
+		}
+	}
 	out := c.getBuf()
 	defer c.putBuf(out)
 	v := append((*out)[:0], make([]byte, itemHeadLen)...)
@@ -283,10 +312,14 @@ func (c *codec) encodeItem(it *tidings.Item) ([]byte, error) {
 	fp := itemFingerprint(it)
 	copy(v[1:9], fp[:])
 	binary.BigEndian.PutUint64(v[9:17], nsKey(it.FirstSeen))
-	if len(it.Text) > longText {
+	switch {
+	case d != nil:
+		v[0] = fmtItemV3
+		v, err = c.compressDict(d, v, payload)
+	case len(it.Text) > longText:
 		v[0] = fmtItemV2Zstd
 		v, err = c.compressZstd(v, payload)
-	} else {
+	default:
 		v, err = c.deflate(v, payload)
 	}
 	if err != nil {
@@ -297,6 +330,19 @@ func (c *codec) encodeItem(it *tidings.Item) ([]byte, error) {
 	return bytes.Clone(v), nil
 }
 
+// appendPayload appends what an item value compresses: uvarint
+// len(Text), Text, uvarint len(Content), Content, and the JSON of the
+// other fields.
+func appendPayload(dst []byte, it *tidings.Item) ([]byte, error) {
+	dst = binary.AppendUvarint(dst, uint64(len(it.Text)))
+	dst = append(dst, it.Text...)
+	dst = binary.AppendUvarint(dst, uint64(len(it.Content)))
+	dst = append(dst, it.Content...)
+	rest := *it
+	rest.Text, rest.Content = "", ""
+	return appendJSON(dst, &rest)
+}
+
 // itemHead is the uncompressed part of an item value.
 type itemHead struct {
 	fingerprint [8]byte
@@ -304,7 +350,7 @@ type itemHead struct {
 }
 
 func decodeItemHead(v []byte) (itemHead, error) {
-	if len(v) < itemHeadLen || (v[0] != fmtItemV1 && v[0] != fmtItemV2 && v[0] != fmtItemV2Zstd) {
+	if len(v) < itemHeadLen || (v[0] != fmtItemV1 && v[0] != fmtItemV2 && v[0] != fmtItemV2Zstd && v[0] != fmtItemV3) {
 		return itemHead{}, fmt.Errorf("unknown item value format (%d bytes)", len(v))
 	}
 	var h itemHead
@@ -321,9 +367,12 @@ func (c *codec) decodeItem(v []byte) (tidings.Item, error) {
 	b := c.getBuf()
 	defer c.putBuf(b)
 	var err error
-	if v[0] == fmtItemV2Zstd {
+	switch v[0] {
+	case fmtItemV3:
+		err = c.decompressDict(b, v[itemHeadLen:])
+	case fmtItemV2Zstd:
 		err = c.decompressZstd(b, v[itemHeadLen:])
-	} else {
+	default:
 		err = c.inflate(b, v[itemHeadLen:])
 	}
 	if err != nil {

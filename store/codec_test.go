@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/tidings/tidings"
@@ -61,16 +62,29 @@ func TestItemKey(t *testing.T) {
 func FuzzDecodeValue(f *testing.F) {
 	c := newCodec()
 	p := newProse(11)
-	for _, size := range []int{0, 200, 3000, 40000} {
-		it := p.article("seed", size)
-		v, err := c.encodeItem(&it)
-		if err != nil {
-			f.Fatal(err)
+	seedItems := func(v1 bool) {
+		for _, size := range []int{0, 200, 3000, 40000} {
+			it := p.article("seed", size)
+			v, err := c.encodeItem(&it)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(v)
+			f.Add(v[:len(v)/2])
+			if v1 {
+				f.Add(itemV1(f, &it))
+			}
 		}
-		f.Add(v)
-		f.Add(v[:len(v)/2])
-		f.Add(itemV1(f, &it))
 	}
+	seedItems(true)
+	// Values that name a shared dictionary: the codec knows dictionary 1.
+	var sample []byte
+	for i := 0; len(sample) < dictMinBytes; i++ {
+		it := p.article(fmt.Sprint("dict", i), 3000)
+		sample = append(sample, it.Content...)
+	}
+	c.addDict(newDictionary(1, t0, sample), true)
+	seedItems(false)
 	e, err := c.encodeCompressed(edition("daily", t0, "a", "b"))
 	if err != nil {
 		f.Fatal(err)
@@ -80,6 +94,7 @@ func FuzzDecodeValue(f *testing.F) {
 	f.Add([]byte{fmtItemV1})
 	f.Add([]byte{fmtItemV2})
 	f.Add([]byte{fmtItemV2Zstd})
+	f.Add([]byte{fmtItemV3})
 	f.Add([]byte{fmtDeflateV1, 0x03, 0x00})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if it, err := c.decodeItem(data); err == nil {
@@ -102,7 +117,7 @@ func FuzzDecodeValue(f *testing.F) {
 				t.Fatalf("decode of re-encoded edition: %v", err)
 			}
 		}
-		if len(data) > 0 && (data[0] == fmtItemV1 || data[0] == fmtItemV2 || data[0] == fmtItemV2Zstd) {
+		if len(data) > 0 && (data[0] == fmtItemV1 || data[0] == fmtItemV2 || data[0] == fmtItemV2Zstd || data[0] == fmtItemV3) {
 			decodeItemHead(data)
 		}
 	})

@@ -121,6 +121,7 @@ func (db *DB) SavePollNotify(f tidings.Feed, items []tidings.Item, now time.Time
 	})
 	if err == nil && res.New+res.Updated > 0 {
 		db.trimCache()
+		db.maybeFirstDict()
 	}
 	return res, wrapPoll(f.URL, err)
 }

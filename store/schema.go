@@ -25,6 +25,7 @@ const (
 	bOutbox       = "outbox"              // digest + 0x00 + number (4) + lower-cased recipient -> JSON tidings.Delivery
 	bSummaries    = "summaries"           // cache key -> JSON tidings.Summary
 	bState        = "state"               // key -> value
+	bDicts        = "dicts"               // dictionary id (4) -> shared compression dictionary (dict.go)
 )
 
 const keySchemaVersion = "schema_version"
@@ -46,6 +47,11 @@ func migrations() []migration {
 				}
 			}
 			return nil
+		},
+		// 2: shared compression dictionaries.
+		func(tx *bbolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists([]byte(bDicts))
+			return err
 		},
 	}
 }

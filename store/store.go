@@ -31,6 +31,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -88,6 +89,8 @@ type DB struct {
 	// about its page cache (see trimCache); nil if read-only.
 	cache  *os.File
 	writes atomic.Uint64
+	// dictMu serializes making and deleting shared dictionaries.
+	dictMu sync.Mutex
 }
 
 // Open opens (creating if needed) the database at path, runs pending schema
@@ -142,6 +145,10 @@ func Open(path string, opts Options) (db *DB, err error) {
 		return nil, err
 	}
 	if err := db.migrate(opts.ReadOnly); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := db.loadDicts(); err != nil {
 		b.Close()
 		return nil, err
 	}

@@ -40,15 +40,15 @@ import (
 )
 
 type config struct {
-	n, workers, perHost, hosts  int
-	latency                     time.Duration
-	floor, child, asJSON, links bool
-	fullText                    string
-	noSync                      bool
-	store                       string
-	memProfile, keep            string
-	headroom                    int64
-	bin                         string
+	n, workers, perHost, hosts          int
+	latency                             time.Duration
+	floor, child, asJSON, links, unique bool
+	fullText                            string
+	noSync                              bool
+	store                               string
+	memProfile, keep                    string
+	headroom                            int64
+	bin                                 string
 }
 
 func main() {
@@ -65,6 +65,7 @@ func main() {
 	flag.StringVar(&c.store, "store", "bbolt", "bbolt (the real store) or null (measure the poller alone)")
 	flag.BoolVar(&c.child, "farm-child", false, "internal: serve the farm and print its base URLs")
 	flag.BoolVar(&c.links, "links", false, "item paragraphs start with a link and continue in <em> (markup, as real articles have)")
+	flag.BoolVar(&c.unique, "unique", false, "every item body is its own text, not a cut of the farm's shared corpus (what compression across items can gain then)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	flag.StringVar(&c.memProfile, "memprofile", "", "write the cold ingest's allocations to this file, and the heap in use half way through it to FILE.mid")
 	flag.Int64Var(&c.headroom, "heap-headroom", heapcap.DefaultHeadroom, "cap the heap this many bytes above what the process holds when an ingest starts, as `tidings fetch` does by default (0: Go's defaults)")
@@ -106,7 +107,7 @@ func main() {
 
 // serveFarm runs the farm until stdin closes (the parent exits).
 func serveFarm(ctx context.Context, c config) error {
-	f, err := farm.Start(farm.Config{Feeds: c.n, Latency: c.latency, Hosts: c.hosts, Links: c.links})
+	f, err := farm.Start(farm.Config{Feeds: c.n, Latency: c.latency, Hosts: c.hosts, Links: c.links, Unique: c.unique})
 	if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func startFarm(c config) ([]string, func(), error) {
 		return nil, nil, err
 	}
 	cmd := exec.Command(self, "-farm-child", "-n", strconv.Itoa(c.n), "-latency", c.latency.String(), "-hosts", strconv.Itoa(c.hosts),
-		"-links="+strconv.FormatBool(c.links))
+		"-links="+strconv.FormatBool(c.links), "-unique="+strconv.FormatBool(c.unique))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, nil, err

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +20,19 @@ import (
 	"github.com/tidings/tidings"
 	"github.com/tidings/tidings/store"
 )
+
+// testDaemon is a daemon on cfg's database, with jobs driven by the test;
+// the database closes at cleanup.
+func testDaemon(t *testing.T, cfg *Config, clock func() time.Time, log *slog.Logger) (*daemon, *store.DB) {
+	t.Helper()
+	a := &app{stderr: io.Discard, getenv: func(string) string { return "" }, now: clock, cfg: cfg, log: log}
+	db, err := store.Open(cfg.DBPath(), store.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &daemon{a: a, db: db, log: log, cfg: cfg, digestID: map[string]cron.EntryID{}}, db
+}
 
 // TestCatchUpBuildsLatestSlotOnce: after days down, the daemon builds one
 // edition for the latest missed slot (not one per slot), its window reaches
@@ -37,15 +52,7 @@ min_items = 1
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 1, 7, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	log := slog.New(slog.DiscardHandler)
-	a := &app{stderr: io.Discard, getenv: func(string) string { return "" }, now: clock, cfg: cfg, log: log}
-	db, err := store.Open(cfg.DBPath(), store.Options{Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	d := &daemon{a: a, db: db, log: log, cfg: cfg, digestID: map[string]cron.EntryID{}}
+	d, db := testDaemon(t, cfg, func() time.Time { return now }, slog.New(slog.DiscardHandler))
 	f, err := db.AddFeed(tidings.Feed{URL: "http://127.0.0.1/feed.xml", Title: "Test"})
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +269,59 @@ func TestShortError(t *testing.T) {
 	for _, tt := range tests {
 		if got := shortError(tt.msg, u); got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestRetentionMakesDictionary: the daily retention run also makes the
+// store's first shared compression dictionary when polls stored too little
+// for one, and the items written after it are read back whole.
+func TestRetentionMakesDictionary(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := parseConfig(filepath.Join(dir, "t.toml"), dir, []byte(`data_dir = "data"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 7, 0, 0, 0, time.UTC)
+	var logs bytes.Buffer
+	d, db := testDaemon(t, cfg, func() time.Time { return now }, slog.New(slog.NewTextHandler(&logs, nil)))
+	save := func(feed, n int) []tidings.Item {
+		f, err := db.AddFeed(tidings.Feed{URL: fmt.Sprintf("http://127.0.0.1/%d.xml", feed), Title: "Test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var items []tidings.Item
+		for i := range n {
+			id := fmt.Sprintf("%d-%d", feed, i)
+			// Words drawn at random: text a dictionary does not hold twice.
+			rng := rand.New(rand.NewPCG(uint64(feed), uint64(i)))
+			words := strings.Fields("the daemon polls feeds on a schedule and keeps items with their article text in one database file while readers follow the digest in their mailbox or feed reader every morning")
+			var b strings.Builder
+			for range 700 {
+				b.WriteString(words[rng.IntN(len(words))] + " ")
+			}
+			body := b.String()
+			items = append(items, tidings.Item{Identity: id, URL: "http://127.0.0.1/a/" + id, Title: "Story " + id,
+				Text: body, Content: "<p>" + body + "</p>", ContentHash: id})
+		}
+		if _, err := db.SavePoll(f, items, now); err != nil {
+			t.Fatal(err)
+		}
+		for i := range items {
+			items[i].ID = tidings.ItemID(f.ID, items[i].Identity)
+		}
+		return items
+	}
+	save(1, 4)
+	save(2, 4)
+	d.retention(context.Background())
+	if !strings.Contains(logs.String(), "dictionary_created=1") {
+		t.Fatalf("retention log: %s", logs.String())
+	}
+	for _, it := range save(3, 3) {
+		got, err := db.Item(it.ID)
+		if err != nil || got.Content != it.Content {
+			t.Fatalf("item %s after the dictionary: %v", it.Identity, err)
 		}
 	}
 }

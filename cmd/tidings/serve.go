@@ -608,7 +608,7 @@ const stateRetention = "retention/last_run"
 const retentionGap = 20 * time.Hour
 
 // retention prunes old items (keeping each feed's newest) and, much later,
-// their seen-set entries. It runs daily and at start, skipping a run when
+// their seen-set entries, and renews the shared compression dictionary. It runs daily and at start, skipping a run when
 // the last one is recent (a restart must not prune again).
 func (d *daemon) retention(ctx context.Context) {
 	if d.stopped(ctx) {
@@ -634,10 +634,17 @@ func (d *daemon) retention(ctx context.Context) {
 		d.log.Error("retention", "error", err)
 		return
 	}
+	// After pruning, so a replaced dictionary whose items are gone goes too.
+	dict, err := d.db.MaintainDictionary(now)
+	if err != nil {
+		d.log.Error("retention", "error", err) // compression only: retention itself is done
+	}
 	if err := d.db.SetState(stateRetention, now.UTC().Format(time.RFC3339)); err != nil {
 		d.log.Error("retention", "error", err)
 	}
-	d.log.Info("retention", "items_pruned", items, "seen_pruned", seen, "duration", time.Since(start).Round(time.Millisecond))
+	d.log.Info("retention", "items_pruned", items, "seen_pruned", seen,
+		"dictionary_created", dict.Created, "dictionaries_deleted", dict.Deleted,
+		"duration", time.Since(start).Round(time.Millisecond))
 }
 
 // prevSlot is the latest time <= now the schedule fires (zero if none in

@@ -2,8 +2,9 @@
 // memory/crash tests: N feeds (RSS 2.0 and Atom 1.0 alternately) of 20 items
 // each, item bodies of 1–30 KB, ETag and Last-Modified support, a
 // configurable per-request latency, and article pages behind every item
-// link. Bodies are assembled from one shared word corpus on each request,
-// so a farm of 2,000 feeds costs a few megabytes, not the 600 MB it serves.
+// link. Bodies are assembled from one shared word corpus on each request
+// (or drawn afresh, see Config.Unique), so a farm of 2,000 feeds costs a
+// few megabytes, not the 600 MB it serves.
 package farm
 
 import (
@@ -34,6 +35,12 @@ type Config struct {
 	// resolved) and sets the rest in <em>, as real articles' HTML has
 	// markup; without it paragraphs are plain text.
 	Links bool
+	// Unique draws every item body's words afresh instead of cutting it
+	// from the shared corpus. Bodies cut from one corpus share long
+	// passages, which compression across items (the store's shared
+	// dictionary) turns into references; unique bodies share only the
+	// vocabulary.
+	Unique bool
 }
 
 // Stats counts what the farm served.
@@ -249,8 +256,13 @@ func (f *Farm) serveFeed(w http.ResponseWriter, r *http.Request, i int) {
 func (f *Farm) itemHTML(i, k int) string {
 	rng := rand.New(rand.NewPCG(f.cfg.Seed, uint64(i)<<32|uint64(uint32(k))))
 	size := f.cfg.MinItemBytes + rng.IntN(f.cfg.MaxItemBytes-f.cfg.MinItemBytes+1)
-	off := rng.IntN(len(f.corpus) - size - 1)
-	text := f.corpus[off : off+size]
+	var text string
+	if f.cfg.Unique {
+		text = wordText(rng, size)
+	} else {
+		off := rng.IntN(len(f.corpus) - size - 1)
+		text = f.corpus[off : off+size]
+	}
 	var b strings.Builder
 	b.Grow(size + size/40)
 	for len(text) > 0 {
@@ -275,7 +287,12 @@ var words = strings.Fields(`the of and to in is was for on that with as by at fr
 
 // makeCorpus builds n bytes of word text.
 func makeCorpus(seed uint64, n int) string {
-	rng := rand.New(rand.NewPCG(seed, 7))
+	return wordText(rand.New(rand.NewPCG(seed, 7)), n)
+}
+
+// wordText draws n bytes of words from rng: uniform over the word list,
+// with a sentence end after one word in 14.
+func wordText(rng *rand.Rand, n int) string {
 	var b strings.Builder
 	b.Grow(n + 16)
 	for b.Len() < n {
