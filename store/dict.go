@@ -387,44 +387,50 @@ func (db *DB) sampleStored() ([]byte, error) {
 
 // deleteUnusedDicts deletes the dictionaries, other than the current one,
 // that no stored item names and whose successor is dictKeepSuperseded old.
+// Only items first seen before the current dictionary was made can name
+// an older one, so the scan reads those, in a read transaction: polls go
+// on writing meanwhile, with the current dictionary.
 func (db *DB) deleteUnusedDicts(now time.Time) (int, error) {
 	cur := db.codec.current()
 	if cur == nil || now.Sub(cur.created) < dictKeepSuperseded {
 		return 0, nil
 	}
 	var doomed []uint32
-	err := db.update(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		dicts := bkt(tx, bDicts)
 		if k, _ := dicts.Cursor().First(); k == nil || bytes.Equal(k, u32(cur.id)) {
 			return nil // only the current one: nothing to scan for
 		}
 		used := map[uint32]bool{cur.id: true}
-		c := bkt(tx, bItems).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(k) == 10 && k[8] == 0 && k[9] == 0 && len(v) > itemHeadLen && v[0] == fmtItemV3 {
+		items := bkt(tx, bItems)
+		end := nsKey(cur.created)
+		c := bkt(tx, bItemsByFirst).Cursor()
+		for k, _ := c.First(); len(k) == 16 && binary.BigEndian.Uint64(k) <= end; k, _ = c.Next() {
+			v := items.Get(chunkKey(k[8:], 0))
+			if len(v) > itemHeadLen && v[0] == fmtItemV3 {
 				var h zstd.Header
 				if h.Decode(v[itemHeadLen:]) == nil {
 					used[h.DictionaryID] = true
 				}
 			}
 		}
-		doomed = doomed[:0]
-		err := dicts.ForEach(func(k, _ []byte) error {
+		return dicts.ForEach(func(k, _ []byte) error {
 			if len(k) == 4 && !used[binary.BigEndian.Uint32(k)] {
 				doomed = append(doomed, binary.BigEndian.Uint32(k))
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		for _, id := range doomed {
-			if err := dicts.Delete(u32(id)); err != nil {
-				return err
-			}
-		}
-		return nil
 	})
+	if err == nil && len(doomed) > 0 {
+		err = db.update(func(tx *bbolt.Tx) error {
+			for _, id := range doomed {
+				if err := bkt(tx, bDicts).Delete(u32(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("delete unused dictionaries: %w", err)
 	}
