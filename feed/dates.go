@@ -88,7 +88,31 @@ func ParseDate(s string) (time.Time, bool) {
 	if t, ok := parseISO(s); ok {
 		return t, true
 	}
+	if t, ok := parseEpoch(s); ok {
+		return t, true
+	}
 	return parseWords(s)
+}
+
+// parseEpoch reads Unix time in seconds (10 digits) or milliseconds (13),
+// which some generated JSON and RSS feeds put where a date belongs. Only
+// values from 1995 to 2100 count: other long digit runs are not dates.
+func parseEpoch(s string) (time.Time, bool) {
+	if !isDigits(s) || (len(s) != 10 && len(s) != 13) {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	t := time.Unix(n, 0)
+	if len(s) == 13 {
+		t = time.UnixMilli(n)
+	}
+	if t.Year() < 1995 || t.Year() > 2100 {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
 }
 
 // parseISO handles RFC 3339 / W3C-DTF including partial dates ("2024",
@@ -177,15 +201,31 @@ func parseZone(z string) (int, bool) {
 
 // parseWords reads the RFC 822 family and its relatives token by token:
 // "Mon, 2 Jan 2006 15:04:05 MEST", "January 2, 2006 3:04 PM ET",
-// "2. März 2024 10:00 +0100", "Tue Jan 2 15:04:05 GMT-01:01 2006".
+// "2. März 2024 10:00 +0100", "Tue Jan 2 15:04:05 GMT-01:01 2006",
+// RFC 850's "Monday, 02-Jan-06 15:04:05 GMT", "04.11.2020 09:05", and a
+// trailing comment in parentheses, as in "+0000 (UTC)" or JavaScript's
+// "GMT+0100 (Central European Standard Time)".
 func parseWords(s string) (time.Time, bool) {
 	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' })
 	day, month, year := 0, 0, 0
 	hour, min, sec, nsec := -1, 0, 0, 0
 	off, haveZone := 0, false
 	pm, am := false, false
+	inComment := false
 	for _, f := range fields {
+		if inComment || strings.HasPrefix(f, "(") {
+			// A comment names the zone at best; the offset before it rules.
+			if o, ok := parseZone(f); ok && !haveZone && !inComment && strings.HasSuffix(f, ")") {
+				off, haveZone = o, true
+			}
+			inComment = !strings.HasSuffix(f, ")")
+			continue
+		}
 		lf := strings.ToLower(strings.TrimSuffix(f, "."))
+		if d, m, y, ok := splitDate(lf); ok && day == 0 && month == 0 && year == 0 {
+			day, month, year = d, m, y
+			continue
+		}
 		switch {
 		case lf == "":
 		case lf == "am" || lf == "a.m":
@@ -236,6 +276,10 @@ func parseWords(s string) (time.Time, bool) {
 	if am && hour == 12 {
 		hour = 0
 	}
+	midnightEnd := hour == 24 && min == 0 && sec == 0 && nsec == 0 // "24:00:00", the end of the day
+	if midnightEnd {
+		hour = 0
+	}
 	if hour > 23 {
 		return time.Time{}, false
 	}
@@ -243,7 +287,45 @@ func parseWords(s string) (time.Time, bool) {
 	if t.Day() != day { // 31 February and friends
 		return time.Time{}, false
 	}
+	if midnightEnd {
+		t = t.AddDate(0, 0, 1)
+	}
 	return t.Add(-time.Duration(off) * time.Minute), true
+}
+
+// splitDate reads a date written as one token: "02-jan-06" or
+// "2-jan-2006" (RFC 850), and "04.11.2020" (day first, as everywhere
+// dots separate the parts).
+func splitDate(tok string) (day, month, year int, ok bool) {
+	var parts []string
+	switch {
+	case strings.Count(tok, "-") == 2:
+		parts = strings.Split(tok, "-")
+		month = monthNames[parts[1]]
+	case strings.Count(tok, ".") == 2:
+		parts = strings.Split(tok, ".")
+		if isDigits(parts[1]) && len(parts[1]) <= 2 {
+			month, _ = strconv.Atoi(parts[1])
+		}
+	default:
+		return 0, 0, 0, false
+	}
+	if month < 1 || month > 12 || !isDigits(parts[0]) || len(parts[0]) > 2 || !isDigits(parts[2]) {
+		return 0, 0, 0, false
+	}
+	day, _ = strconv.Atoi(parts[0])
+	year, _ = strconv.Atoi(parts[2])
+	switch len(parts[2]) {
+	case 2:
+		year += 2000
+		if year >= 2070 {
+			year -= 100
+		}
+	case 4:
+	default:
+		return 0, 0, 0, false
+	}
+	return day, month, year, day >= 1 && day <= 31
 }
 
 // parseClock reads "15:04", "15:04:05" and "15:04:05.123"; a zone glued to
