@@ -48,7 +48,13 @@ func toUTF8(body []byte, contentType string) ([]byte, string, error) {
 	if m := xmlDeclEncoding.FindSubmatch(head(body, 512)); m != nil {
 		declared = strings.ToLower(string(m[3]))
 	}
-	if !utf8.Valid(body) {
+	if enc, name := sevenBitEncoding(body, httpLabel, declared); enc != nil {
+		out, err := enc.NewDecoder().Bytes(body)
+		if err != nil {
+			return nil, warn, fmt.Errorf("decode %s: %w", name, err)
+		}
+		body = out
+	} else if !utf8.Valid(body) {
 		label := httpLabel
 		if label == "" || isUTF8Label(label) {
 			label = declared
@@ -103,6 +109,25 @@ func toUTF8(body []byte, contentType string) ([]byte, string, error) {
 		warn = joinWarn(warn, fmt.Sprintf("dropped %d characters that XML forbids", dropped))
 	}
 	return clean, warn, nil
+}
+
+// sevenBitEncoding is the encoding of a document in ISO-2022-JP, which
+// switches character sets with escape sequences and so is valid (and
+// wrong) as UTF-8: the label says it, and the escapes are there.
+func sevenBitEncoding(body []byte, labels ...string) (encoding.Encoding, string) {
+	if bytes.IndexByte(body, 0x1b) < 0 {
+		return nil, ""
+	}
+	for _, l := range labels {
+		if l == "" || isUTF8Label(l) {
+			continue // as in toUTF8: a UTF-8 label in HTTP defers to the prolog
+		}
+		if enc, name := charset.Lookup(l); enc != nil && name == "iso-2022-jp" {
+			return enc, name
+		}
+		return nil, "" // the first other label rules
+	}
+	return nil, ""
 }
 
 func head(b []byte, n int) []byte {
