@@ -309,6 +309,18 @@ func TestInspect(t *testing.T) {
 	if code, out, stderr := run(t, "-config", cfg, "inspect", file); code != 0 || !strings.Contains(out, "From a file") {
 		t.Errorf("inspect FILE: code %d, out %q, stderr %q", code, out, stderr)
 	}
+	// The text form shows what the issue lists per item, not only --json.
+	podcast := filepath.Join(dir, "podcast.xml")
+	writeFile(t, podcast, `<rss version="2.0"><channel><title>P</title><language>de</language>
+<item><guid isPermaLink="false">ep1</guid><title>Episode 1</title><pubDate>Mon, 02 Mar 2026 10:00:00 GMT</pubDate>
+<description>Show &lt;b&gt;notes&lt;/b&gt;</description>
+<enclosure url="https://cdn.example.org/ep1.mp3" type="audio/mpeg" length="2097152"/></item></channel></rss>`)
+	code, out, _ = run(t, "-config", cfg, "inspect", podcast)
+	for _, want := range []string{"language: de", "url:       -", "enclosure: https://cdn.example.org/ep1.mp3 (audio/mpeg, 2.0 MiB)", "html:      Show <b>notes</b>"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("inspect text lacks %q: code %d, out %q", want, code, out)
+		}
+	}
 	// Nothing was stored.
 	_, out, _ = run(t, "-config", cfg, "stats", "--json")
 	if !strings.Contains(out, `"items": 0`) {

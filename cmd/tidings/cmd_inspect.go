@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings/tidings"
 	"github.com/tidings/tidings/feed"
 )
 
@@ -37,8 +38,17 @@ func (a *app) cmdInspect(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "  site:     %s\n", in.SiteURL)
 	}
 	fmt.Fprintf(w, "  identity: %s\n  items:    %d\n", in.IdentityMode, len(in.Items))
+	if in.Language != "" {
+		fmt.Fprintf(w, "  language: %s\n", in.Language)
+	}
 	if in.TTL > 0 {
 		fmt.Fprintf(w, "  ttl:      %s\n", in.TTL)
+	}
+	if in.UpdatePeriod > 0 {
+		fmt.Fprintf(w, "  updates:  every %s (sy:updatePeriod)\n", in.UpdatePeriod)
+	}
+	if len(in.SkipHours) > 0 || len(in.SkipDays) > 0 {
+		fmt.Fprintf(w, "  skip:     hours %v, days %v (UTC)\n", in.SkipHours, in.SkipDays)
 	}
 	for k, v := range in.Header {
 		fmt.Fprintf(w, "  %s: %s\n", k, v)
@@ -51,7 +61,11 @@ func (a *app) cmdInspect(ctx context.Context, args []string) error {
 		if title == "" {
 			title = "(untitled)"
 		}
-		fmt.Fprintf(w, "\n%d. %s\n   url:       %s\n   identity:  %s\n", i+1, title, it.URL, it.Identity)
+		link := it.URL
+		if link == "" {
+			link = "-"
+		}
+		fmt.Fprintf(w, "\n%d. %s\n   url:       %s\n   identity:  %s\n", i+1, title, link, it.Identity)
 		date := "-"
 		if !it.Published.IsZero() {
 			date = it.Published.Format(time.RFC3339)
@@ -60,11 +74,20 @@ func (a *app) cmdInspect(ctx context.Context, args []string) error {
 			date += " (" + it.DateNote + ")"
 		}
 		fmt.Fprintf(w, "   published: %s\n", date)
+		if !it.Updated.IsZero() && !it.Updated.Equal(it.Published) {
+			fmt.Fprintf(w, "   updated:   %s\n", it.Updated.Format(time.RFC3339))
+		}
+		if it.GUID != "" && it.GUID != it.Identity {
+			fmt.Fprintf(w, "   guid:      %s\n", it.GUID)
+		}
 		if len(it.Authors) > 0 {
 			fmt.Fprintf(w, "   authors:   %s\n", strings.Join(it.Authors, ", "))
 		}
 		if len(it.Categories) > 0 {
 			fmt.Fprintf(w, "   tags:      %s\n", strings.Join(it.Categories, ", "))
+		}
+		for _, e := range it.Enclosures {
+			fmt.Fprintf(w, "   enclosure: %s%s\n", e.URL, enclosureNote(e))
 		}
 		words := strings.Fields(it.Text)
 		unit := "words"
@@ -72,6 +95,24 @@ func (a *app) cmdInspect(ctx context.Context, args []string) error {
 			unit = "word"
 		}
 		fmt.Fprintf(w, "   text:      %d %s: %s\n", len(words), unit, clip(strings.Join(words, " "), 160))
+		if it.Content != "" {
+			fmt.Fprintf(w, "   html:      %s\n", clip(it.Content, 160))
+		}
 	}
 	return nil
+}
+
+// enclosureNote is " (type, size)" with what the feed gave of them.
+func enclosureNote(e tidings.Enclosure) string {
+	var parts []string
+	if e.Type != "" {
+		parts = append(parts, e.Type)
+	}
+	if e.Length > 0 {
+		parts = append(parts, humanBytes(e.Length))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
