@@ -317,7 +317,14 @@ func (f *fetcher) get(ctx context.Context, u, accept string, cond conditional) (
 	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))) {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(cr)
+		// Some servers (or proxies that unpacked the body) label a plain
+		// document gzip; browsers refuse it, but the document is fine.
+		br := bufio.NewReaderSize(cr, 16)
+		if magic, _ := br.Peek(2); len(magic) == 2 && (magic[0] != 0x1f || magic[1] != 0x8b) && plainStart(magic[0]) {
+			body = br
+			break
+		}
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return r, &fetchError{Kind: KindNetwork, Err: fmt.Errorf("fetch %s: gzip: %w", u, err)}
 		}
@@ -400,6 +407,16 @@ func (f *fetcher) gunzip(buf *bytes.Buffer) (*bytes.Buffer, error) {
 }
 
 // gunzipInto decodes the gzip stream src into dst, at most limit bytes.
+// plainStart reports a first byte that begins a feed or page as text: a
+// tag, a JSON object, whitespace or a UTF-8 byte order mark.
+func plainStart(b byte) bool {
+	switch b {
+	case '<', '{', ' ', '\t', '\r', '\n', 0xef:
+		return true
+	}
+	return false
+}
+
 func gunzipInto(dst *bytes.Buffer, src []byte, limit int64) error {
 	zr, err := gzip.NewReader(bytes.NewReader(src))
 	if err != nil {

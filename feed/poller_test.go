@@ -374,6 +374,7 @@ func TestBodyEncodings(t *testing.T) {
 		{"deflate raw", "deflate", raw.Bytes()},
 		{"gzip file without content-encoding", "", gz(doc)},
 		{"gzip twice", "gzip", gz(gz(doc))},
+		{"plain document labelled gzip", "gzip", doc},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
