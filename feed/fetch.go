@@ -296,6 +296,11 @@ func (f *fetcher) get(ctx context.Context, u, accept string, cond conditional) (
 		r.Permanent = ri.permanent
 	}
 	if resp.StatusCode == http.StatusNotModified {
+		if cond.ETag == "" && cond.LastModified == "" {
+			// Taken as "unchanged", it would keep a new feed empty for
+			// good while its health said all is well.
+			return r, &fetchError{Kind: KindHTTP, Err: fmt.Errorf("fetch %s: the server answered 304 Not Modified to a request that was not conditional", u)}
+		}
 		r.NotModified = true
 		return r, nil
 	}

@@ -402,6 +402,19 @@ func TestBodyEncodings(t *testing.T) {
 	})
 }
 
+// TestUnconditional304: a server that answers 304 to a request without
+// validators is broken; the feed says so instead of staying empty and
+// healthy.
+func TestUnconditional304(t *testing.T) {
+	fm := newFarm(t, map[string][]reply{"/feed": {{status: 304}}})
+	e := newEnv(t, feed.Options{})
+	f := e.add(t, fm.url("/feed"))
+	_, f = e.poll(t, f.ID)
+	if f.State.ErrorKind != feed.KindHTTP || !strings.Contains(f.State.LastError, "not conditional") {
+		t.Errorf("kind %q, error %q; want an http error about the unconditional 304", f.State.ErrorKind, f.State.LastError)
+	}
+}
+
 func TestUserAgent(t *testing.T) {
 	fm := newFarm(t, map[string][]reply{"/feed": {{body: rssDoc(), check: wantHeader("User-Agent", feed.DefaultUserAgent())}}})
 	e := newEnv(t, feed.Options{})
