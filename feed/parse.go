@@ -200,8 +200,11 @@ func parseRSS(b []byte, cut bool) (*parsedFeed, error) {
 			ri.GUID = about[i]
 		}
 		ri.Link = strings.TrimSpace(it.Link)
-		if ri.Link == "" && it.GUID != nil && !strings.EqualFold(strings.TrimSpace(it.GUID.IsPermalink), "false") && looksLikeURL(ri.GUID) {
-			// A permalink guid is the item's link (RSS 2.0 spec).
+		if ri.Link == "" && it.GUID != nil && !strings.EqualFold(strings.TrimSpace(it.GUID.IsPermalink), "false") &&
+			(looksLikeURL(ri.GUID) || strings.HasPrefix(ri.GUID, "/") && !strings.HasPrefix(ri.GUID, "//")) {
+			// A permalink guid is the item's link (RSS 2.0 spec); a path
+			// is resolved by normalize like any link. Other strings
+			// ("12345") are only identifiers, whatever the attribute says.
 			ri.Link = ri.GUID
 		}
 		if ri.Link == "" && about != nil && looksLikeURL(about[i]) {

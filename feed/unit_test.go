@@ -344,6 +344,29 @@ func TestAtomRawIDsAndXMLBase(t *testing.T) {
 	}
 }
 
+// TestPermalinkGUIDs: an RSS guid that is a URL or a path is the item's
+// link unless it says it is not a permalink.
+func TestPermalinkGUIDs(t *testing.T) {
+	doc := `<rss version="2.0"><channel><title>G</title><link>https://g.example.org/blog/</link>
+<item><title>a</title><guid>https://g.example.org/blog/p1</guid></item>
+<item><title>b</title><guid isPermaLink="true">/blog/p2</guid></item>
+<item><title>c</title><guid isPermaLink="false">https://g.example.org/blog/p3</guid></item>
+<item><title>d</title><guid>/blog/p4</guid></item>
+<item><title>e</title><guid isPermaLink="true">12345</guid></item>
+</channel></rss>`
+	pf, err := parseFeed([]byte(doc), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nr := normalize(pf, 1, "", "https://g.example.org/feed.xml", time.Now())
+	want := []string{"https://g.example.org/blog/p1", "https://g.example.org/blog/p2", "", "https://g.example.org/blog/p4", ""}
+	for i, w := range want {
+		if got := nr.items[i].item.URL; got != w {
+			t.Errorf("item %d: URL %q, want %q", i, got, w)
+		}
+	}
+}
+
 // TestHeldSlot: a slot is taken once, released once, and a bounded wait
 // gives up without holding one (so a request's timeout is not spent
 // waiting), but not when the caller's context ends.
