@@ -234,6 +234,7 @@ func tokenPass(s string, base *url.URL, fp *fastPath) (string, string, int, *str
 					continue
 				}
 			case atom.Img:
+				promoteLazySource(&tok)
 				if trackingPixel(tok) {
 					out.drop()
 					safe.drop() // the allowlist never sees it either
@@ -292,6 +293,46 @@ func tokenPass(s string, base *url.URL, fp *fastPath) (string, string, int, *str
 		return "", text.String(), text.words, &h // out is not needed
 	}
 	return out.String(), text.String(), text.words, nil
+}
+
+// promoteLazySource moves a lazy-loading image's real source into src and
+// srcset. Lazy-loading scripts keep it in data-src (or data-lazy-src,
+// data-original…) behind a placeholder, and copy it over in a browser; a
+// feed reader runs no script, and the allowlist drops data-* attributes,
+// so without this the image is lost or shows its placeholder.
+func promoteLazySource(tok *html.Token) {
+	var src, srcset string
+	for _, a := range tok.Attr {
+		v := strings.TrimSpace(a.Val)
+		if v == "" {
+			continue
+		}
+		switch a.Key {
+		case "data-src", "data-lazy-src", "data-original", "data-lazy", "data-echo", "data-hi-res-src":
+			if src == "" {
+				src = v
+			}
+		case "data-srcset", "data-lazy-srcset":
+			if srcset == "" {
+				srcset = v
+			}
+		}
+	}
+	set := func(key, val string) {
+		for i := range tok.Attr {
+			if tok.Attr[i].Key == key {
+				tok.Attr[i].Val = val
+				return
+			}
+		}
+		tok.Attr = append(tok.Attr, html.Attribute{Key: key, Val: val})
+	}
+	if src != "" {
+		set("src", src)
+	}
+	if srcset != "" {
+		set("srcset", srcset)
+	}
 }
 
 // rawTextElement reports whether the tokenizer reads the content of a

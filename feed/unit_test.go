@@ -143,6 +143,8 @@ func TestSanitize(t *testing.T) {
 		{name: "forms", in: `<form action="/x"><input name="p"><button>go</button></form>`, wantNot: []string{"<form", "<input"}},
 		{name: "iframes", in: `<iframe src="https://www.youtube-nocookie.com/embed/x"></iframe><iframe src="https://evil.example/"></iframe><iframe src="http://player.vimeo.com/video/1"></iframe>`, want: []string{"youtube-nocookie.com/embed/x", "sandbox="}, wantNot: []string{"evil.example", "vimeo"}},
 		{name: "pixels", in: `<img src="/t.gif" width="1" height="1"><img src="x.png" style="width:1px;height:1px"><img src="k.png" width="640">`, want: []string{"k.png"}, wantNot: []string{"t.gif", "x.png"}},
+		{name: "lazy images", in: `<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/img/a.jpg" alt="A"><img data-lazy-src="b.jpg" data-lazy-srcset="b-2x.jpg 2x">`, want: []string{`src="https://example.org/img/a.jpg"`, `src="https://example.org/blog/post/b.jpg"`, `srcset="https://example.org/blog/post/b-2x.jpg 2x"`}, wantNot: []string{"data:image/gif", "data-src", "data-lazy"}},
+		{name: "lazy image script", in: `<img data-src="javascript:alert(1)" alt="x">`, wantNot: []string{"javascript", "alert"}},
 		{name: "links", in: `<a href="../other/">o</a>`, want: []string{`href="https://example.org/blog/other/"`, "noopener", "noreferrer"}},
 		{name: "text paragraphs", in: `<h2>Title</h2><p>One <b>bold</b> word.</p><ul><li>a</li><li>b</li></ul>`, wantText: "Title\n\nOne bold word.\n\na\n\nb"},
 	}
