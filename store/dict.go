@@ -308,6 +308,11 @@ func (db *DB) storeDict(content []byte, now time.Time) (*dictionary, error) {
 	err := db.update(func(tx *bbolt.Tx) error {
 		b := bkt(tx, bDicts)
 		seq, err := b.NextSequence()
+		// Never overwrite a dictionary items may name, even in a file
+		// whose bucket sequence was lost (copied by another tool).
+		for err == nil && b.Get(u32(uint32(seq))) != nil {
+			seq, err = b.NextSequence()
+		}
 		if err != nil {
 			return err
 		}

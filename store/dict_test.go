@@ -341,3 +341,31 @@ func TestSamplerPieces(t *testing.T) {
 		t.Error("a ready sampler took more")
 	}
 }
+
+// TestDictionaryIDsNeverReused: a file whose dicts bucket lost its
+// sequence (copied by a tool that does not keep it) still gets a fresh id,
+// never one that items may name.
+func TestDictionaryIDsNeverReused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tidings.db")
+	db, err := Open(path, Options{NoSync: true, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProse(12)
+	want := pollFeeds(t, db, p, "a", 2, 4, 3000, t0)
+	if rep, err := db.MaintainDictionary(t0); err != nil || rep.Created != 1 {
+		t.Fatalf("first dictionary: %+v, %v", rep, err)
+	}
+	for id, it := range pollFeeds(t, db, p, "b", 1, 4, 3000, t0) {
+		want[id] = it
+	}
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket([]byte(bDicts)).SetSequence(0) }); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(dictMaxAge)
+	if rep, err := db.MaintainDictionary(later); err != nil || rep.Created != 2 {
+		t.Fatalf("second dictionary: %+v, %v; want id 2", rep, err)
+	}
+	checkItems(t, db, want)
+	db.Close()
+}
