@@ -80,6 +80,15 @@ func parseFeed(body []byte, contentType string) (*parsedFeed, error) {
 			return nil, errNotFeed
 		}
 	}
+	if format != "json" {
+		shaped, note, err := shapeXML(b)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			b, notes = shaped, append(notes, note)
+		}
+	}
 	pf, err := parseFormat(b, format)
 	if err != nil && format != "json" {
 		if fixed, repairs := repairXML(b, format, err); fixed != nil {

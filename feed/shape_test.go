@@ -1,0 +1,144 @@
+package feed
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func manyItems(format string, n int) []byte {
+	var b strings.Builder
+	switch format {
+	case "atom":
+		b.WriteString(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>`)
+		for i := range n {
+			fmt.Fprintf(&b, "<entry><id>e%d</id><title>T%d</title><updated>2026-01-01T00:00:00Z</updated></entry>\n", i, i)
+		}
+		b.WriteString("</feed>")
+	case "rdf":
+		b.WriteString(`<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>R</title></channel>`)
+		for i := range n {
+			fmt.Fprintf(&b, `<item rdf:about="https://r.example.org/%d"><title>T%d</title><link>https://r.example.org/%d</link></item>`+"\n", i, i, i)
+		}
+		b.WriteString("</rdf:RDF>")
+	default:
+		b.WriteString(`<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x "y">]><rss version="2.0"><channel><title>R</title><!-- <item> in a comment -->`)
+		for i := range n {
+			fmt.Fprintf(&b, "<item><guid>g%d</guid><title>T%d</title><description><![CDATA[<item>not one</item>]]></description></item>\n", i, i)
+		}
+		b.WriteString("</channel></rss>")
+	}
+	return []byte(b.String())
+}
+
+// TestShapeManyItems: a feed of more than maxDocItems items keeps its first
+// and last halves, still parses, and says so; a smaller one is untouched.
+func TestShapeManyItems(t *testing.T) {
+	for _, format := range []string{"rss", "atom", "rdf"} {
+		t.Run(format, func(t *testing.T) {
+			small := manyItems(format, maxDocItems)
+			out, note, err := shapeXML(small)
+			if err != nil || note != "" || !bytes.Equal(out, small) {
+				t.Fatalf("%d items: note %q, err %v, changed %v", maxDocItems, note, err, !bytes.Equal(out, small))
+			}
+			n := maxDocItems + 2345
+			pf, err := parseFeed(manyItems(format, n), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pf.Items) != maxDocItems {
+				t.Fatalf("%d items read, want %d", len(pf.Items), maxDocItems)
+			}
+			half := maxDocItems / 2
+			if first, last := pf.Items[half-1].Title, pf.Items[half].Title; first != fmt.Sprint("T", half-1) || last != fmt.Sprint("T", n-half) {
+				t.Errorf("around the cut: %q then %q, want T%d then T%d", first, last, half-1, n-half)
+			}
+			if want := fmt.Sprintf("the feed lists %d items", n); !strings.Contains(strings.Join(pf.Warnings, "; "), want) {
+				t.Errorf("warnings %q lack %q", pf.Warnings, want)
+			}
+		})
+	}
+}
+
+func TestShapeLimits(t *testing.T) {
+	nest := func(depth int) []byte {
+		return []byte(`<rss version="2.0"><channel><title>D</title><item><guid>a</guid>` +
+			strings.Repeat("<x:a xmlns:x='u'>", depth-3) + strings.Repeat("</x:a>", depth-3) + "</item></channel></rss>")
+	}
+	if _, _, err := shapeXML(nest(maxXMLDepth)); err != nil {
+		t.Errorf("depth %d: %v", maxXMLDepth, err)
+	}
+	if _, _, err := shapeXML(nest(maxXMLDepth + 1)); err == nil || !strings.Contains(err.Error(), "nested") {
+		t.Errorf("depth %d: %v, want an error", maxXMLDepth+1, err)
+	}
+	flood := func(n int) []byte {
+		return []byte(`<rss version="2.0" xmlns:x="u"><channel><item><guid>a</guid>` + strings.Repeat("<x:a>v</x:a>", n) + "</item><item><guid>b</guid></item></channel></rss>")
+	}
+	if _, _, err := shapeXML(flood(maxExtensions)); err != nil {
+		t.Errorf("%d extensions: %v", maxExtensions, err)
+	}
+	if _, _, err := shapeXML(flood(maxExtensions + 1)); err == nil || !strings.Contains(err.Error(), "namespaced") {
+		t.Errorf("%d extensions: %v, want an error", maxExtensions+1, err)
+	}
+	// Self-closing tags, quoted '>' and '/' in attributes, and markup in
+	// CDATA and comments do not count as nesting.
+	odd := []byte(`<rss version="2.0"><channel><item><guid>a</guid>` +
+		strings.Repeat(`<x:a href="a>b/"/><x:b t='/>'/><!-- <c><c><c> --><![CDATA[<d><d>]]>`, 300) + "</item></channel></rss>")
+	if _, _, err := shapeXML(odd); err != nil {
+		t.Errorf("flat document: %v", err)
+	}
+}
+
+// FuzzShapeXML: shapeXML never panics, leaves a document it has no note
+// for as it is, and only ever takes bytes out.
+func FuzzShapeXML(f *testing.F) {
+	f.Add(manyItems("rss", 3))
+	f.Add(manyItems("atom", 2))
+	f.Add([]byte(`<!DOCTYPE x [ <!ENTITY a "<item>"> ] ><rss><channel><item/></channel></rss>`))
+	f.Add([]byte(`<a><item><b></item><item></a>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, note, err := shapeXML(b)
+		if err != nil {
+			return
+		}
+		if note == "" && !bytes.Equal(out, b) {
+			t.Fatal("changed without a note")
+		}
+		if len(out) > len(b) {
+			t.Fatal("grew")
+		}
+	})
+}
+
+// BenchmarkShapeXML: the shape check on a feed of 20 items of 15 KB
+// bodies, escaped and in CDATA, and with HTML markup in the item text (the
+// worst case: a '<' every few bytes).
+//
+//	go test ./feed -run '^$' -bench ShapeXML
+func BenchmarkShapeXML(b *testing.B) {
+	para := "<p>" + strings.Repeat("word and <em>other</em> words from a <a href=\"x\">text</a> ", 8) + "</p>"
+	body := strings.Repeat(para, 15360/len(para))
+	escaped := strings.NewReplacer("<", "&lt;", ">", "&gt;", "\"", "&quot;").Replace(body)
+	docs := map[string]string{}
+	for name, inner := range map[string]string{"cdata": "<![CDATA[" + body + "]]>", "escaped": escaped} {
+		var w strings.Builder
+		w.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>`)
+		for i := range 20 {
+			fmt.Fprintf(&w, `<item><title>Item %d</title><guid>g%d</guid><description>%s</description></item>`, i, i, inner)
+		}
+		w.WriteString(`</channel></rss>`)
+		docs[name] = w.String()
+	}
+	for _, name := range []string{"cdata", "escaped"} {
+		doc := []byte(docs[name])
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if _, _, err := shapeXML(doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
