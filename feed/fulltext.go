@@ -38,6 +38,27 @@ func wantFullText(mode string, words int, link string) bool {
 	return words < thinWords
 }
 
+// maxArticleElements bounds the elements of an article page: long real
+// articles have tens of thousands.
+const maxArticleElements = 200_000
+
+// countTags counts the start tags of an HTML page ('<' and a letter),
+// stopping once it passes limit.
+func countTags(b []byte, limit int) int {
+	n := 0
+	for i := 0; n <= limit; i++ {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			break
+		}
+		i += j
+		if i+1 < len(b) && (b[i+1]|0x20 >= 'a' && b[i+1]|0x20 <= 'z') {
+			n++
+		}
+	}
+	return n
+}
+
 // extractArticle fetches the item's page with the same client, limits and
 // per-host politeness as feeds and returns its readable HTML.
 func (p *Poller) extractArticle(ctx context.Context, link string) (string, error) {
@@ -60,13 +81,18 @@ func (p *Poller) extractArticle(ctx context.Context, link string) (string, error
 	if mt != "text/html" && mt != "application/xhtml+xml" {
 		return "", fmt.Errorf("page is %q, not HTML", firstNonEmpty(mt, "untyped"))
 	}
+	// readability counts elements only once the page is a tree: a page of
+	// 1.5 million tags cost 470 MB before it refused. Count them first.
+	if n := countTags(resp.Body, maxArticleElements); n > maxArticleElements {
+		return "", fmt.Errorf("extract: the page has more than %d elements", maxArticleElements)
+	}
 	r, err := charset.NewReader(bytes.NewReader(resp.Body), ct)
 	if err != nil {
 		return "", fmt.Errorf("page charset: %w", err)
 	}
 	page, _ := url.Parse(resp.URL)
 	parser := readability.NewParser()
-	parser.MaxElemsToParse = 200_000 // bound the work a hostile page can cause
+	parser.MaxElemsToParse = maxArticleElements // bound the work a hostile page can cause
 	art, err := parser.Parse(r, page)
 	if err != nil {
 		return "", fmt.Errorf("extract: %w", err)

@@ -572,7 +572,9 @@ func TestFullText(t *testing.T) {
 		`<script>evil()</script></article><footer>foot</footer></body></html>`
 	fm := newFarm(t, map[string][]reply{
 		"/feed": {{body: rssDoc(rssItem("t", "Thin", "Just a teaser."), rssItem("m", "Missing", "Teaser two."),
-			rssItem("pdf", "A PDF", "Teaser three."), rssItem("u", "Untyped", "Teaser four."))}},
+			rssItem("pdf", "A PDF", "Teaser three."), rssItem("u", "Untyped", "Teaser four."), rssItem("h", "Huge", "Teaser five."))}},
+		// More tags than any article has: refused before it becomes a tree.
+		"/p/h": {{header: map[string]string{"Content-Type": "text/html"}, body: "<html><body>" + strings.Repeat("<p>a</p>", 200_001) + "</body></html>"}},
 		"/p/t":   {{header: map[string]string{"Content-Type": "text/html; charset=utf-8"}, body: article}},
 		"/p/m":   {{status: 404}},
 		"/p/pdf": {{header: map[string]string{"Content-Type": "application/pdf"}, body: "%PDF-1.7\n" + article}},
@@ -582,12 +584,16 @@ func TestFullText(t *testing.T) {
 	e := newEnv(t, feed.Options{FullText: tidings.FullTextAuto})
 	f := e.add(t, fm.url("/feed"))
 	res, _ := e.poll(t, f.ID)
-	if res.New != 4 {
-		t.Fatalf("new: got %d, want 4", res.New)
+	if res.New != 5 {
+		t.Fatalf("new: got %d, want 5", res.New)
 	}
 	items, _ := e.db.FeedItems(f.ID, 0)
 	for _, it := range items {
 		switch it.Identity {
+		case "h":
+			if it.FullText != "failed: extract: the page has more than 200000 elements" || it.Text != "Teaser five." {
+				t.Errorf("huge page: full_text %q, text %q", it.FullText, it.Text)
+			}
 		case "pdf":
 			if it.FullText != `failed: page is "application/pdf", not HTML` || it.Text != "Teaser three." {
 				t.Errorf("pdf page: full_text %q, text %q", it.FullText, it.Text)
