@@ -574,7 +574,7 @@ func TestFullText(t *testing.T) {
 		"/feed": {{body: rssDoc(rssItem("t", "Thin", "Just a teaser."), rssItem("m", "Missing", "Teaser two."),
 			rssItem("pdf", "A PDF", "Teaser three."), rssItem("u", "Untyped", "Teaser four."), rssItem("h", "Huge", "Teaser five."))}},
 		// More tags than any article has: refused before it becomes a tree.
-		"/p/h": {{header: map[string]string{"Content-Type": "text/html"}, body: "<html><body>" + strings.Repeat("<p>a</p>", 200_001) + "</body></html>"}},
+		"/p/h":   {{header: map[string]string{"Content-Type": "text/html"}, body: "<html><body>" + strings.Repeat("<p>a</p>", 200_001) + "</body></html>"}},
 		"/p/t":   {{header: map[string]string{"Content-Type": "text/html; charset=utf-8"}, body: article}},
 		"/p/m":   {{status: 404}},
 		"/p/pdf": {{header: map[string]string{"Content-Type": "application/pdf"}, body: "%PDF-1.7\n" + article}},
