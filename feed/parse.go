@@ -80,8 +80,12 @@ func parseFeed(body []byte, contentType string) (*parsedFeed, error) {
 			return nil, errNotFeed
 		}
 	}
-	if format != "json" {
-		shaped, note, err := shapeXML(b)
+	if format == "json" {
+		if shaped, note := shapeJSON(b, maxDocItems); note != "" {
+			b, notes = shaped, append(notes, note)
+		}
+	} else {
+		shaped, note, err := shapeXML(b, maxDocItems)
 		if err != nil {
 			return nil, err
 		}

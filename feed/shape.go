@@ -22,10 +22,10 @@ const (
 )
 
 // shapeXML checks how deep the document's elements nest and, when it holds
-// more than maxDocItems items (or entries), takes out the middle ones: the
-// first and the last maxDocItems/2 stay, so a feed is read whether it
+// more than maxItems items (or entries), takes out the middle ones: the
+// first and the last maxItems/2 stay, so a feed is read whether it
 // lists its newest items first or last. note says what was taken out.
-func shapeXML(b []byte) (out []byte, note string, err error) {
+func shapeXML(b []byte, maxItems int) (out []byte, note string, err error) {
 	type itemStart struct{ pos, parent int }
 	var items []itemStart
 	var open []int // ids of the open elements
@@ -86,10 +86,10 @@ func shapeXML(b []byte) (out []byte, note string, err error) {
 			i = end
 		}
 	}
-	if len(items) <= maxDocItems {
+	if len(items) <= maxItems {
 		return b, "", nil
 	}
-	half := maxDocItems / 2
+	half := maxItems / 2
 	from, to := items[half], items[len(items)-half]
 	if from.parent != to.parent {
 		// Items under different parents: no cut keeps the document whole.
@@ -132,4 +132,74 @@ func skipDeclaration(b []byte, i int) int {
 		return len(b) - 1
 	}
 	return i + gt
+}
+
+// shapeJSON is shapeXML's item limit for JSON Feed: when the top-level
+// "items" array holds more than maxItems elements, the middle ones are
+// taken out, so gofeed never decodes them (300,000 small items took
+// 790 MB). Nesting is bounded by encoding/json itself.
+func shapeJSON(b []byte, maxItems int) (out []byte, note string) {
+	var starts []int
+	depth, itemsDepth := 0, -1
+	itemsKey, wantElem := false, false
+	elem := func(i int) {
+		if wantElem && depth == itemsDepth {
+			starts = append(starts, i)
+			wantElem = false
+		}
+	}
+scan:
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case ' ', '\t', '\r', '\n', ':':
+		case '{', '[':
+			elem(i)
+			open := c == '[' && depth == 1 && itemsKey && itemsDepth < 0
+			itemsKey = false
+			depth++
+			if open {
+				itemsDepth, wantElem = depth, true
+			}
+		case '}', ']':
+			depth--
+			if itemsDepth > 0 && depth < itemsDepth {
+				break scan
+			}
+		case ',':
+			if depth == itemsDepth {
+				wantElem = true
+			}
+		case '"':
+			elem(i)
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if depth == 1 {
+				k := j + 1
+				for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\r' || b[k] == '\n') {
+					k++
+				}
+				isKey := k < len(b) && b[k] == ':'
+				itemsKey = isKey && string(b[i+1:min(j, len(b))]) == "items"
+			}
+			i = j
+		default:
+			elem(i)
+			if depth == 1 {
+				itemsKey = false
+			}
+		}
+	}
+	if len(starts) <= maxItems {
+		return b, ""
+	}
+	half := maxItems / 2
+	from, to := starts[half], starts[len(starts)-half]
+	out = make([]byte, 0, from+len(b)-to)
+	out = append(append(out, b[:from]...), b[to:]...)
+	return out, fmt.Sprintf("the feed lists %d items: read the first %d and the last %d", len(starts), half, half)
 }

@@ -2,7 +2,10 @@ package feed
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -38,7 +41,7 @@ func TestShapeManyItems(t *testing.T) {
 	for _, format := range []string{"rss", "atom", "rdf"} {
 		t.Run(format, func(t *testing.T) {
 			small := manyItems(format, maxDocItems)
-			out, note, err := shapeXML(small)
+			out, note, err := shapeXML(small, maxDocItems)
 			if err != nil || note != "" || !bytes.Equal(out, small) {
 				t.Fatalf("%d items: note %q, err %v, changed %v", maxDocItems, note, err, !bytes.Equal(out, small))
 			}
@@ -66,26 +69,26 @@ func TestShapeLimits(t *testing.T) {
 		return []byte(`<rss version="2.0"><channel><title>D</title><item><guid>a</guid>` +
 			strings.Repeat("<x:a xmlns:x='u'>", depth-3) + strings.Repeat("</x:a>", depth-3) + "</item></channel></rss>")
 	}
-	if _, _, err := shapeXML(nest(maxXMLDepth)); err != nil {
+	if _, _, err := shapeXML(nest(maxXMLDepth), maxDocItems); err != nil {
 		t.Errorf("depth %d: %v", maxXMLDepth, err)
 	}
-	if _, _, err := shapeXML(nest(maxXMLDepth + 1)); err == nil || !strings.Contains(err.Error(), "nested") {
+	if _, _, err := shapeXML(nest(maxXMLDepth+1), maxDocItems); err == nil || !strings.Contains(err.Error(), "nested") {
 		t.Errorf("depth %d: %v, want an error", maxXMLDepth+1, err)
 	}
 	flood := func(n int) []byte {
 		return []byte(`<rss version="2.0" xmlns:x="u"><channel><item><guid>a</guid>` + strings.Repeat("<x:a>v</x:a>", n) + "</item><item><guid>b</guid></item></channel></rss>")
 	}
-	if _, _, err := shapeXML(flood(maxExtensions)); err != nil {
+	if _, _, err := shapeXML(flood(maxExtensions), maxDocItems); err != nil {
 		t.Errorf("%d extensions: %v", maxExtensions, err)
 	}
-	if _, _, err := shapeXML(flood(maxExtensions + 1)); err == nil || !strings.Contains(err.Error(), "namespaced") {
+	if _, _, err := shapeXML(flood(maxExtensions+1), maxDocItems); err == nil || !strings.Contains(err.Error(), "namespaced") {
 		t.Errorf("%d extensions: %v, want an error", maxExtensions+1, err)
 	}
 	// Self-closing tags, quoted '>' and '/' in attributes, and markup in
 	// CDATA and comments do not count as nesting.
 	odd := []byte(`<rss version="2.0"><channel><item><guid>a</guid>` +
 		strings.Repeat(`<x:a href="a>b/"/><x:b t='/>'/><!-- <c><c><c> --><![CDATA[<d><d>]]>`, 300) + "</item></channel></rss>")
-	if _, _, err := shapeXML(odd); err != nil {
+	if _, _, err := shapeXML(odd, maxDocItems); err != nil {
 		t.Errorf("flat document: %v", err)
 	}
 }
@@ -98,7 +101,7 @@ func FuzzShapeXML(f *testing.F) {
 	f.Add([]byte(`<!DOCTYPE x [ <!ENTITY a "<item>"> ] ><rss><channel><item/></channel></rss>`))
 	f.Add([]byte(`<a><item><b></item><item></a>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		out, note, err := shapeXML(b)
+		out, note, err := shapeXML(b, 2)
 		if err != nil {
 			return
 		}
@@ -107,6 +110,73 @@ func FuzzShapeXML(f *testing.F) {
 		}
 		if len(out) > len(b) {
 			t.Fatal("grew")
+		}
+		if note != "" && wellFormed(b) && !wellFormed(out) {
+			t.Fatalf("cut a well-formed document into a broken one:\n%q\n%q", b, out)
+		}
+	})
+}
+
+// wellFormed reports a document that encoding/xml reads to the end.
+func wellFormed(b []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+func manyJSONItems(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"version": "https://jsonfeed.org/version/1.1", "title": "J \"quoted\" ]}", "home_page_url": "https://j.example.org/",` + "\n" + ` "items" : [`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",\n  ")
+		}
+		fmt.Fprintf(&b, `{"id": "%d", "title": "T%d", "content_text": "x [1] {y} \\ \"z\"", "_ext": {"items": [1, 2, {"a": []}]}}`, i, i)
+	}
+	b.WriteString("], \"description\": \"after\"}")
+	return []byte(b.String())
+}
+
+func TestShapeJSON(t *testing.T) {
+	small := manyJSONItems(maxDocItems)
+	if out, note := shapeJSON(small, maxDocItems); note != "" || !bytes.Equal(out, small) {
+		t.Fatalf("%d items: note %q", maxDocItems, note)
+	}
+	n := maxDocItems + 1234
+	pf, err := parseFeed(manyJSONItems(n), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := maxDocItems / 2
+	if len(pf.Items) != maxDocItems || pf.Items[half-1].Title != fmt.Sprint("T", half-1) || pf.Items[half].Title != fmt.Sprint("T", n-half) {
+		t.Fatalf("%d items read, around the cut %q %q", len(pf.Items), pf.Items[half-1].Title, pf.Items[half].Title)
+	}
+	if want := fmt.Sprintf("the feed lists %d items", n); !strings.Contains(strings.Join(pf.Warnings, "; "), want) {
+		t.Errorf("warnings %q lack %q", pf.Warnings, want)
+	}
+}
+
+// FuzzShapeJSON: valid JSON stays valid JSON, and only a document with a
+// note changes.
+func FuzzShapeJSON(f *testing.F) {
+	f.Add(manyJSONItems(5))
+	f.Add([]byte(`{"items":[1,"a",[2],{"items":[3,4,5]},null,true]}`))
+	f.Add([]byte(`{"x":"items","items":[{},{},{}],"items2":[]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, note := shapeJSON(b, 2)
+		if note == "" && !bytes.Equal(out, b) {
+			t.Fatal("changed without a note")
+		}
+		if note != "" && json.Valid(b) && !json.Valid(out) {
+			t.Fatalf("cut valid JSON into invalid JSON:\n%q\n%q", b, out)
 		}
 	})
 }
@@ -135,7 +205,7 @@ func BenchmarkShapeXML(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(doc)))
 			for b.Loop() {
-				if _, _, err := shapeXML(doc); err != nil {
+				if _, _, err := shapeXML(doc, maxDocItems); err != nil {
 					b.Fatal(err)
 				}
 			}
