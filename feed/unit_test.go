@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidings/tidings"
 )
@@ -168,6 +169,24 @@ func TestSanitize(t *testing.T) {
 	}
 	if got := plainText(`Fish &amp; <i>Chips</i> <script>x</script>`); got != "Fish & Chips" {
 		t.Errorf("plain title: got %q", got)
+	}
+}
+
+// TestSanitizeCapsSize: an item of more than 2 MB of HTML keeps its first
+// megabyte of text as paragraphs, and says so.
+func TestSanitizeCapsSize(t *testing.T) {
+	z := newSanitizer()
+	para := "<p>" + strings.Repeat("A sentence of the very long item, with <em>some</em> markup. ", 20) + "</p>\n"
+	huge := strings.Repeat(para, 3*maxItemHTML/len(para))
+	got := z.clean(huge, nil)
+	if len(got.HTML) > maxItemHTML || len(got.Text) > maxItemHTML/2+100 {
+		t.Fatalf("kept %d bytes of HTML, %d of text", len(got.HTML), len(got.Text))
+	}
+	if !strings.HasSuffix(got.Text, "was not kept.]") || !strings.HasPrefix(got.HTML, "<p>A sentence of the very long item") || !utf8.ValidString(got.Text) {
+		t.Errorf("cut item: text ends %q, HTML starts %.40q", got.Text[len(got.Text)-40:], got.HTML)
+	}
+	if small := z.clean(para, nil); !strings.Contains(small.HTML, "<em>some</em>") {
+		t.Errorf("a small item lost its markup: %.80q", small.HTML)
 	}
 }
 
