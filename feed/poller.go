@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,11 @@ type Store interface {
 	SavePollNotify(f tidings.Feed, items []tidings.Item, now time.Time, encoded func()) (tidings.PollResult, error)
 	DueFeeds(now time.Time) ([]tidings.Feed, error)
 	KnownIdentities(feedID uint64, identities []string) (map[string]bool, error)
+	// FeedItems returns the feed's newest stored items, at most limit.
+	FeedItems(feedID uint64, limit int) ([]tidings.Item, error)
+	// RememberIdentities adds identities to the feed's seen-set without
+	// items, so a poll that lists them stores nothing for them.
+	RememberIdentities(feedID uint64, identities []string, now time.Time) error
 }
 
 // Poller polls feeds and records what it finds. It is safe for concurrent
@@ -431,7 +437,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 		f.SiteURL = nr.siteURL
 	}
 	if nr.mode != prev.IdentityMode && prev.IdentityMode != "" {
-		p.opts.Log.Warn("feed identities degraded", "feed_url", f.URL, "identity_mode", nr.mode)
+		p.opts.Log.Warn("feed identities degraded", "feed_url", f.URL, "identity_mode", nr.mode, "reason", strings.Join(nr.warnings, "; "))
 	}
 	dates := make([]time.Time, 0, len(nr.items))
 	for _, n := range nr.items {
@@ -455,16 +461,10 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 // The caller holds a CPU slot; it is held again when build returns.
 func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, pageURL string, now time.Time) ([]tidings.Item, normalizeResult, error) {
 	nr := normalize(pf, f.ID, f.State.IdentityMode, pageURL, now)
-	ids := make([]string, len(nr.items))
-	for i, n := range nr.items {
-		ids[i] = n.item.Identity
-	}
-	known, err := p.st.KnownIdentities(f.ID, ids)
-	if err != nil {
-		// Without the seen-set nothing is "new": skip full text, keep going.
-		known = make(map[string]bool, len(ids))
-		for _, id := range ids {
-			known[id] = true
+	known := p.known(f.ID, nr)
+	if nr.mode == IdentityGUID {
+		if byLink, ok := p.relinkUnstable(f, pf, pageURL, now, nr, known); ok {
+			nr, known = byLink, p.known(f.ID, byLink)
 		}
 	}
 	mode := f.FullText
@@ -498,6 +498,81 @@ func (p *Poller) build(ctx context.Context, f tidings.Feed, pf *parsedFeed, page
 		items[i] = it
 	}
 	return items, nr, nil
+}
+
+// known reports which of the document's identities the feed's seen-set
+// holds. Without the seen-set nothing counts as new: full text is
+// skipped, and the poll goes on.
+func (p *Poller) known(feedID uint64, nr normalizeResult) map[string]bool {
+	ids := make([]string, len(nr.items))
+	for i, n := range nr.items {
+		ids[i] = n.item.Identity
+	}
+	known, err := p.st.KnownIdentities(feedID, ids)
+	if err != nil {
+		known = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			known[id] = true
+		}
+	}
+	return known
+}
+
+// relinkUnstable detects a feed that gives the items it already listed
+// new GUIDs (a generator that makes them per request, or a site that moved
+// to another scheme): most of the document's items have unknown GUIDs,
+// and most of those have the link of an item already stored. The feed is
+// then identified by link, and the link identities of the items it holds
+// are remembered, so they do not come back as new under them. A feed
+// whose links repeat stays as it is (normalize would not take links).
+func (p *Poller) relinkUnstable(f tidings.Feed, pf *parsedFeed, pageURL string, now time.Time, nr normalizeResult, known map[string]bool) (normalizeResult, bool) {
+	const minItems = 4 // fewer say too little
+	if len(nr.items) < minItems {
+		return nr, false
+	}
+	unknown := 0
+	for _, n := range nr.items {
+		if !known[n.item.Identity] {
+			unknown++
+		}
+	}
+	if unknown*4 < len(nr.items)*3 {
+		return nr, false
+	}
+	stored, err := p.st.FeedItems(f.ID, 4*len(nr.items))
+	if err != nil || len(stored) == 0 {
+		return nr, false
+	}
+	links := make(map[string]bool, len(stored))
+	for _, it := range stored {
+		if it.URL != "" {
+			links[it.URL] = true
+		}
+	}
+	relisted := 0
+	for _, n := range nr.items {
+		if !known[n.item.Identity] && links[n.item.URL] {
+			relisted++
+		}
+	}
+	if relisted*4 < unknown*3 {
+		return nr, false
+	}
+	byLink := normalize(pf, f.ID, IdentityLink, pageURL, now)
+	if byLink.mode != IdentityLink {
+		return nr, false
+	}
+	var remember []string
+	for _, n := range byLink.items {
+		if links[n.item.URL] {
+			remember = append(remember, n.item.Identity)
+		}
+	}
+	if p.st.RememberIdentities(f.ID, remember, now) != nil {
+		return nr, false // the next poll tries again
+	}
+	byLink.warnings = append(byLink.warnings, fmt.Sprintf("GUIDs unstable: %d of %d items came back with new GUIDs; identifying items by link", relisted, len(nr.items)))
+	return byLink, true
 }
 
 // finish runs full text (new items only, within the budget) and

@@ -821,3 +821,51 @@ func TestArticleBare503(t *testing.T) {
 		t.Errorf("articles requested: a %d, b %d; want both once", fm.hitCount("/p/a"), fm.hitCount("/p/b"))
 	}
 }
+
+// TestUnstableGUIDs: a feed that lists its items again under new GUIDs
+// (per request, or after moving to another scheme) is switched to links,
+// and neither the relisted items nor later polls bring duplicates; a feed
+// whose new GUIDs come with new links is just new items.
+func TestUnstableGUIDs(t *testing.T) {
+	item := func(guid, link string) string {
+		return fmt.Sprintf(`<item><guid isPermaLink="false">%s</guid><title>Story %s</title><link>{base}/p/%s</link><description>About %s.</description></item>`, guid, link, link, link)
+	}
+	doc := func(prefix string, links ...string) string {
+		var items []string
+		for _, l := range links {
+			items = append(items, item(prefix+l, l))
+		}
+		return rssDoc(items...)
+	}
+	fm := newFarm(t, map[string][]reply{
+		"/unstable": {{body: doc("g-", "a", "b", "c", "d", "e")}, {body: doc("h-", "a", "b", "c", "d", "e")}, {body: doc("i-", "f", "a", "b", "c", "d", "e")}},
+		"/fresh":    {{body: doc("g-", "a", "b", "c", "d", "e")}, {body: doc("h-", "v", "w", "x", "y", "z")}},
+	})
+	e := newEnv(t, feed.Options{FullText: tidings.FullTextNever})
+	steps := []struct {
+		path string
+		new  int
+		mode string
+	}{
+		{"/unstable", 5, feed.IdentityGUID},
+		{"/unstable", 0, feed.IdentityLink}, // the same five under new GUIDs
+		{"/unstable", 1, feed.IdentityLink}, // one more, new GUIDs again
+		{"/fresh", 5, feed.IdentityGUID},
+		{"/fresh", 5, feed.IdentityGUID}, // new GUIDs, new links: new items
+	}
+	ids := map[string]uint64{}
+	for i, s := range steps {
+		if ids[s.path] == 0 {
+			ids[s.path] = e.add(t, fm.url(s.path)).ID
+		}
+		e.clock.Add(time.Hour)
+		res, f := e.poll(t, ids[s.path])
+		if res.New != s.new || f.State.IdentityMode != s.mode {
+			t.Errorf("step %d (%s): %d new, mode %q; want %d, %q", i, s.path, res.New, f.State.IdentityMode, s.new, s.mode)
+		}
+	}
+	items, err := e.db.FeedItems(ids["/unstable"], 0)
+	if err != nil || len(items) != 6 {
+		t.Errorf("unstable feed holds %d items (%v), want 6", len(items), err)
+	}
+}

@@ -36,6 +36,33 @@ func (db *DB) KnownIdentities(feedID uint64, identities []string) (map[string]bo
 
 func seenKey(feedID uint64, key []byte) []byte { return join(u64(feedID), key) }
 
+// RememberIdentities adds identities of the feed to its seen-set without
+// storing items for them, so that a poll that lists them treats them as
+// known (as it treats pruned items) and stores nothing new. The poller
+// uses it when a feed changes how its items are identified: the items it
+// already holds under their old identities must not come back under the
+// new ones. Identities already seen or stored are left alone.
+func (db *DB) RememberIdentities(feedID uint64, identities []string, now time.Time) error {
+	err := db.update(func(tx *bbolt.Tx) error {
+		seen, byID := bkt(tx, bSeen), bkt(tx, bItemsByID)
+		for _, ident := range identities {
+			key := itemKey(tidings.ItemID(feedID, ident))
+			sk := seenKey(feedID, key)
+			if seen.Get(sk) != nil || byID.Get(key) != nil {
+				continue
+			}
+			if err := seen.Put(sk, u64(nsKey(now))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remember identities of feed %d: %w", feedID, err)
+	}
+	return nil
+}
+
 // SavePoll stores the outcome of one poll in one transaction: the feed
 // record and its items. An item is new (inserted, FirstSeen = LastSeen =
 // now), updated (its content hash, title or URL changed: rewritten, keeping

@@ -325,3 +325,26 @@ func TestLargeItemPieces(t *testing.T) {
 		t.Errorf("after update: text %q first seen %v", got.Text, got.FirstSeen)
 	}
 }
+
+// TestRememberIdentities: a remembered identity is known, and a poll that
+// lists it stores nothing, as for a pruned item; stored items are left
+// alone.
+func TestRememberIdentities(t *testing.T) {
+	db := openTest(t)
+	f := addFeed(t, db, "https://example.org/feed.xml")
+	poll(t, db, f, t0, item("https://example.org/a", "A"))
+	if err := db.RememberIdentities(f.ID, []string{"https://example.org/a", "https://example.org/b"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	known, err := db.KnownIdentities(f.ID, []string{"https://example.org/a", "https://example.org/b", "https://example.org/c"})
+	if err != nil || !known["https://example.org/a"] || !known["https://example.org/b"] || known["https://example.org/c"] {
+		t.Fatalf("known = %v, %v", known, err)
+	}
+	res := poll(t, db, f, t0.Add(time.Hour), item("https://example.org/b", "B"), item("https://example.org/c", "C"))
+	if res.New != 1 || res.Unchanged != 1 {
+		t.Errorf("poll after remembering b: %+v, want c new and b unchanged", res)
+	}
+	if _, err := db.Item(tidings.ItemID(f.ID, "https://example.org/a")); err != nil {
+		t.Errorf("the stored item a: %v", err)
+	}
+}

@@ -31,3 +31,7 @@ func (s *nullStore) DueFeeds(time.Time) ([]tidings.Feed, error) { return nil, ni
 func (s *nullStore) KnownIdentities(uint64, []string) (map[string]bool, error) {
 	return map[string]bool{}, nil
 }
+
+func (s *nullStore) FeedItems(uint64, int) ([]tidings.Item, error) { return nil, nil }
+
+func (s *nullStore) RememberIdentities(uint64, []string, time.Time) error { return nil }
