@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func manyItems(format string, n int) []byte {
@@ -210,5 +211,27 @@ func BenchmarkShapeXML(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestItemListsBounded: an item's enclosures, authors and categories are
+// bounded, whatever the feed sends.
+func TestItemListsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>E</title><item><title>A</title><guid>a</guid>`)
+	for i := range 5000 {
+		fmt.Fprintf(&b, `<enclosure url="https://e.example.org/%d.mp3" type="audio/mpeg" length="1"/><category>c%d</category><dc:creator>Author %d</dc:creator>`, i, i, i)
+	}
+	b.WriteString(`</item></channel></rss>`)
+	pf, err := parseFeed([]byte(b.String()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := normalize(pf, 1, "", "https://e.example.org/feed.xml", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).items[0].item
+	if len(it.Enclosures) != maxEnclosures || len(it.Categories) != maxNames || len(it.Authors) != maxNames {
+		t.Errorf("kept %d enclosures, %d categories, %d authors", len(it.Enclosures), len(it.Categories), len(it.Authors))
+	}
+	if it.Enclosures[0].URL != "https://e.example.org/0.mp3" || it.Categories[0] != "c0" {
+		t.Errorf("not the first ones: %q, %q", it.Enclosures[0].URL, it.Categories[0])
 	}
 }
