@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidings/tidings"
 )
@@ -104,7 +105,7 @@ func normalize(pf *parsedFeed, feedID uint64, mode, pageURL string, now time.Tim
 		if summary == content {
 			summary = ""
 		}
-		title := plainText(ri.Title)
+		title := clipTitle(plainText(ri.Title))
 		it := tidings.Item{
 			FeedID:     feedID,
 			GUID:       ri.GUID,
@@ -296,6 +297,24 @@ const maxEnclosures = 100
 const maxNames = 100
 
 func firstN(s []string, n int) []string { return s[:min(len(s), n)] }
+
+// maxTitle bounds a title in bytes: real ones stay under 300.
+const maxTitle = 1000
+
+// clipTitle cuts a title longer than maxTitle at a word, with an ellipsis.
+func clipTitle(s string) string {
+	if len(s) <= maxTitle {
+		return s
+	}
+	cut := maxTitle
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if sp := strings.LastIndexByte(s[:cut], ' '); sp > maxTitle/2 {
+		cut = sp
+	}
+	return strings.TrimSpace(s[:cut]) + "…"
+}
 
 func containsEnclosure(es []tidings.Enclosure, u string) bool {
 	for _, e := range es {

@@ -431,7 +431,7 @@ func (p *Poller) pollOne(ctx context.Context, f tidings.Feed) outcome {
 	f.State.TTL, f.State.SkipHours, f.State.SkipDays = pf.TTL, pf.SkipHours, pf.SkipDays
 	f.State.IdentityMode = nr.mode
 	if f.Title == "" {
-		f.Title = plainText(pf.Title)
+		f.Title = clipTitle(plainText(pf.Title))
 	}
 	if nr.siteURL != "" {
 		f.SiteURL = nr.siteURL

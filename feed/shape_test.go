@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func manyItems(format string, n int) []byte {
@@ -214,11 +215,11 @@ func BenchmarkShapeXML(b *testing.B) {
 	}
 }
 
-// TestItemListsBounded: an item's enclosures, authors and categories are
-// bounded, whatever the feed sends.
+// TestItemListsBounded: an item's title, enclosures, authors and
+// categories are bounded, whatever the feed sends.
 func TestItemListsBounded(t *testing.T) {
 	var b strings.Builder
-	b.WriteString(`<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>E</title><item><title>A</title><guid>a</guid>`)
+	b.WriteString(`<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>E</title><item><title>` + strings.Repeat("Très long titre ", 5000) + `</title><guid>a</guid>`)
 	for i := range 5000 {
 		fmt.Fprintf(&b, `<enclosure url="https://e.example.org/%d.mp3" type="audio/mpeg" length="1"/><category>c%d</category><dc:creator>Author %d</dc:creator>`, i, i, i)
 	}
@@ -230,6 +231,9 @@ func TestItemListsBounded(t *testing.T) {
 	it := normalize(pf, 1, "", "https://e.example.org/feed.xml", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).items[0].item
 	if len(it.Enclosures) != maxEnclosures || len(it.Categories) != maxNames || len(it.Authors) != maxNames {
 		t.Errorf("kept %d enclosures, %d categories, %d authors", len(it.Enclosures), len(it.Categories), len(it.Authors))
+	}
+	if len(it.Title) > maxTitle+len("…") || !strings.HasPrefix(it.Title, "Très long titre") || !strings.HasSuffix(it.Title, "long…") || !utf8.ValidString(it.Title) {
+		t.Errorf("title of %d bytes: ...%q", len(it.Title), it.Title[max(0, len(it.Title)-20):])
 	}
 	if it.Enclosures[0].URL != "https://e.example.org/0.mp3" || it.Categories[0] != "c0" {
 		t.Errorf("not the first ones: %q, %q", it.Enclosures[0].URL, it.Categories[0])
