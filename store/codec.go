@@ -106,7 +106,7 @@ type codec struct {
 	cur      *dictionary            // nil until the first one exists
 	dicts    map[uint32]*dictionary // every stored one, for decoding
 	decoders map[uint32]*zstd.Decoder
-	sample   *sampler // while there is no dictionary
+	sample   *sampler // while the first full dictionary is gathered
 	closed   bool
 }
 
@@ -120,7 +120,7 @@ func newCodec() *codec {
 	}
 }
 
-// sampling is the sampler gathering the first dictionary, or nil.
+// sampling is the sampler gathering the first full dictionary, or nil.
 func (c *codec) sampling() *sampler {
 	c.dictMu.RLock()
 	defer c.dictMu.RUnlock()
@@ -300,10 +300,8 @@ func (c *codec) encodeItem(it *tidings.Item) ([]byte, error) {
 	}
 	*b = payload
 	d := c.current()
-	if d == nil {
-		if s := c.sampling(); s != nil {
-			s.add(it.FeedID, payload)
-		}
+	if s := c.sampling(); s != nil {
+		s.add(it.FeedID, payload)
 	}
 	out := c.getBuf()
 	defer c.putBuf(out)

@@ -22,8 +22,10 @@ import (
 // (BenchmarkStorageSize); items that share longer passages, a footer or a
 // boilerplate paragraph, far more (TestDictionarySavesBytes).
 //
-// The first dictionary is made from the first items stored; a newer one
-// replaces it in the daily maintenance once it is dictMaxAge old. A value
+// The first dictionary is made from the first items stored, as soon as
+// dictFirstBytes of them are gathered, and replaced once dictSize are (on
+// the farm: after 2 feeds, and after 35); a newer one replaces it in the
+// daily maintenance once it is dictMaxAge old. A value
 // names its dictionary in its zstd frame header, so every dictionary that
 // a stored item names is kept.
 const (
@@ -37,6 +39,10 @@ const (
 	dictPerFeed = 3
 	// dictMinBytes: the maintenance makes no dictionary out of less.
 	dictMinBytes = 16 << 10
+	// dictFirstBytes: a new store's first dictionary is made from this
+	// much, so that it does not store the items of its first dozens of
+	// feeds without one while the full sample is gathered.
+	dictFirstBytes = 32 << 10
 	// dictMaxAge is when the maintenance replaces a dictionary with one
 	// made of the newest items.
 	dictMaxAge = 30 * 24 * time.Hour
@@ -164,8 +170,14 @@ func (c *codec) addDict(d *dictionary, current bool) {
 	c.dicts[d.id] = d
 	if current {
 		c.cur = d
-		c.sample = nil
 	}
+}
+
+// stopSampling ends the sampling for the first full dictionary.
+func (c *codec) stopSampling() {
+	c.dictMu.Lock()
+	defer c.dictMu.Unlock()
+	c.sample = nil
 }
 
 // dropDict forgets a dictionary that no value names any more.
@@ -258,8 +270,8 @@ func (c *codec) decoderFor(id uint32) (*zstd.Decoder, error) {
 }
 
 // loadDicts reads the stored dictionaries into the codec at Open; the one
-// with the highest id is current. Without any, the codec samples the
-// items it encodes for the first one.
+// with the highest id is current. Unless it is a full one, the codec
+// samples the items it encodes for a full one.
 func (db *DB) loadDicts() error {
 	return db.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(bDicts))
@@ -281,25 +293,36 @@ func (db *DB) loadDicts() error {
 		}
 		if last != nil {
 			db.codec.addDict(last, true)
+			if len(last.content) >= dictSize {
+				db.codec.stopSampling()
+			}
 		}
 		return nil
 	})
 }
 
-// maybeFirstDict stores the first dictionary once the sampler is full. A
-// failure leaves the sampler as it is: the next poll tries again, and a
-// disk that cannot take the dictionary fails that poll's own write too.
+// maybeFirstDict stores a new store's first dictionary once the sampler
+// holds dictFirstBytes, and the full one once it is ready, which ends the
+// sampling. A failure leaves the sampler as it is: the next poll tries
+// again, and a disk that cannot take the dictionary fails that poll's own
+// write too.
 func (db *DB) maybeFirstDict() {
 	s := db.codec.sampling()
-	if s == nil || !s.ready() {
+	if s == nil {
+		return
+	}
+	full := s.ready()
+	if !full && (db.codec.current() != nil || s.len() < dictFirstBytes) {
 		return
 	}
 	db.dictMu.Lock()
 	defer db.dictMu.Unlock()
-	if db.codec.current() != nil {
-		return
+	if db.codec.sampling() != s || !full && db.codec.current() != nil {
+		return // another poll was first
 	}
-	_, _ = db.storeDict(s.content(), db.now())
+	if _, err := db.storeDict(s.content(), db.now()); err == nil && full {
+		db.codec.stopSampling()
+	}
 }
 
 // storeDict writes a new dictionary and makes it current.
@@ -356,6 +379,7 @@ func (db *DB) MaintainDictionary(now time.Time) (DictionaryReport, error) {
 				return rep, err
 			}
 			rep.Created = d.id
+			db.codec.stopSampling() // made of the store's items: as good a sample
 		}
 	}
 	n, err := db.deleteUnusedDicts(now)

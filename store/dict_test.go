@@ -97,41 +97,57 @@ func TestFirstDictionary(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newProse(3)
-	// Feeds give 3 pieces each; the sampler is done after 8 × 112 KB of
-	// pieces at the latest, which is 75 feeds.
 	want := map[string]tidings.Item{}
 	feeds := 0
-	for ; feeds < 80 && len(storedDicts(t, db)) == 0; feeds++ {
-		for id, it := range pollFeeds(t, db, p, fmt.Sprint("a", feeds, "-"), 1, 5, 6000, t0) {
-			want[id] = it
+	pollUntil := func(n int, max int) {
+		t.Helper()
+		for ; feeds < max && len(storedDicts(t, db)) < n; feeds++ {
+			for id, it := range pollFeeds(t, db, p, fmt.Sprint("a", feeds, "-"), 1, 5, 6000, t0) {
+				want[id] = it
+			}
 		}
 	}
-	if ids := storedDicts(t, db); len(ids) != 1 || ids[0] != 1 || feeds < 10 || feeds > 75 {
-		t.Fatalf("dictionaries after %d feeds: %v; want [1] after 10 to 75", feeds, ids)
-	}
+	// Feeds give 3 pieces of 4 KB each: 32 KB after 3 feeds make the first
+	// dictionary.
+	pollUntil(1, 10)
 	d := db.codec.current()
-	if d == nil || len(d.content) < dictMinBytes || len(d.content) > dictSize {
-		t.Fatalf("current dictionary: %+v", d)
+	if ids := storedDicts(t, db); len(ids) != 1 || feeds != 3 || d == nil || len(d.content) < dictFirstBytes || len(d.content) >= dictSize {
+		t.Fatalf("after %d feeds: dictionaries %v, current %d bytes; want one of 32 KB or more after 3 feeds", feeds, ids, len(d.content))
 	}
-	t.Logf("first dictionary after %d feeds, %d bytes", feeds, len(d.content))
+	first := feeds
+	// The sampler is done after 8 × 112 KB of pieces at the latest (75
+	// feeds); then the full dictionary replaces it and sampling ends.
+	pollUntil(2, 80)
+	d = db.codec.current()
+	if ids := storedDicts(t, db); len(ids) != 2 || feeds > 75 || d.id != 2 || len(d.content) < dictMinBytes || db.codec.sampling() != nil {
+		t.Fatalf("after %d feeds: dictionaries %v, current %d (%d bytes), sampling %v", feeds, ids, d.id, len(d.content), db.codec.sampling() != nil)
+	}
+	t.Logf("first dictionary after %d feeds, the full one (%d bytes) after %d", first, len(d.content), feeds)
 	for id, it := range pollFeeds(t, db, p, "c", 4, 5, 6000, t0) {
 		want[id] = it
 	}
-	if got := valueDicts(t, db); got[0] != 5*feeds || got[1] != 20 {
-		t.Errorf("values by dictionary = %v, want %d without, 20 with dictionary 1", got, 5*feeds)
+	if ids := storedDicts(t, db); len(ids) != 2 {
+		t.Errorf("dictionaries after sampling ended: %v", ids)
+	}
+	if got := valueDicts(t, db); got[0] != 5*first || got[1] != 5*(feeds-first) || got[2] != 20 {
+		t.Errorf("values by dictionary = %v, want %d without, %d with 1, 20 with 2", got, 5*first, 5*(feeds-first))
 	}
 	checkItems(t, db, want)
 
-	// A reopened database compresses with the stored dictionary.
+	// A reopened database compresses with the full dictionary and samples
+	// no more.
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 	db = openAt(t, path)
+	if db.codec.sampling() != nil {
+		t.Error("sampling again after reopening")
+	}
 	for id, it := range pollFeeds(t, db, p, "d", 1, 5, 6000, t0) {
 		want[id] = it
 	}
-	if got := valueDicts(t, db); got[1] != 25 {
-		t.Errorf("values by dictionary after reopening = %v, want 25 with dictionary 1", got)
+	if got := valueDicts(t, db); got[2] != 25 {
+		t.Errorf("values by dictionary after reopening = %v, want 25 with dictionary 2", got)
 	}
 	checkItems(t, db, want)
 }
