@@ -56,14 +56,17 @@ const (
 
 // dictionary is a shared zstd dictionary and the encoders primed with it.
 type dictionary struct {
-	id       uint32
-	created  time.Time
-	content  []byte
-	encoders chan *zstd.Encoder // at most maxEncoders kept
+	id      uint32
+	created time.Time
+	content []byte
+	// encoders (*zstd.Encoder, about 1 MiB each) are pooled: an ingest
+	// reuses them item after item, and an idle daemon, or a dictionary
+	// that is no longer current, gives them back to the GC.
+	encoders sync.Pool
 }
 
 func newDictionary(id uint32, created time.Time, content []byte) *dictionary {
-	return &dictionary{id: id, created: created, content: content, encoders: make(chan *zstd.Encoder, maxEncoders)}
+	return &dictionary{id: id, created: created, content: content}
 }
 
 func encodeDict(d *dictionary) []byte {
@@ -196,10 +199,8 @@ func (c *codec) dropDict(id uint32) {
 // dictionaries: it primes its match table from the dictionary's cached
 // one, where the default level copies 1.25 MiB of tables for every value.
 func (c *codec) compressDict(d *dictionary, dst, payload []byte) ([]byte, error) {
-	var enc *zstd.Encoder
-	select {
-	case enc = <-d.encoders:
-	default:
+	enc, _ := d.encoders.Get().(*zstd.Encoder)
+	if enc == nil {
 		var err error
 		enc, err = zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(zstd.SpeedFastest),
@@ -212,10 +213,7 @@ func (c *codec) compressDict(d *dictionary, dst, payload []byte) ([]byte, error)
 		}
 	}
 	dst = enc.EncodeAll(payload, dst)
-	select {
-	case d.encoders <- enc:
-	default:
-	}
+	d.encoders.Put(enc)
 	return dst, nil
 }
 
