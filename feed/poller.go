@@ -539,7 +539,9 @@ func (p *Poller) relinkUnstable(f tidings.Feed, pf *parsedFeed, pageURL string, 
 	if unknown*4 < len(nr.items)*3 {
 		return nr, false
 	}
-	stored, err := p.st.FeedItems(f.ID, 4*len(nr.items))
+	// The newest stored items are where relisted ones are; a busy feed
+	// whose every poll is new items must not decode its whole history.
+	stored, err := p.st.FeedItems(f.ID, min(4*len(nr.items), 1000))
 	if err != nil || len(stored) == 0 {
 		return nr, false
 	}
