@@ -12,7 +12,7 @@ import (
 // get the daemon killed on a Pi. Real feeds nest less than 30 deep (XHTML
 // content included) and rarely carry more than a few thousand items.
 const (
-	maxXMLDepth = 256
+	maxXMLDepth = 512
 	maxDocItems = 10000
 	// maxExtensions bounds the namespaced elements (other than RDF's) in
 	// one item, or before the first item: gofeed keeps each as a map-laden
@@ -27,12 +27,120 @@ const (
 // lists its newest items first or last. note says what was taken out.
 func shapeXML(b []byte, maxItems int) (out []byte, note string, err error) {
 	type itemStart struct{ pos, parent int }
+	type element struct {
+		id   int
+		name []byte
+	}
 	var items []itemStart
-	var open []int // ids of the open elements
+	var open []element
 	ids := 0
 	itemDepth := -1
 	extensions := 0 // in the current item, or before the first
-	for i := 0; i < len(b); i++ {
+	for i := 0; ; {
+		t := nextTag(b, i)
+		if t.kind == noTag {
+			break
+		}
+		i = t.last + 1
+		if t.kind == endTag {
+			// An end tag closes its element and whatever was left open in
+			// it (HTML pasted into a feed unescaped: <p>a<br>b</p>); one
+			// that matches nothing open is ignored.
+			for d := len(open) - 1; d >= 0; d-- {
+				if bytes.Equal(open[d].name, t.name) {
+					open = open[:d]
+					break
+				}
+			}
+			continue
+		}
+		depth := len(open) + 1 // of this element
+		if isItemName(t.name) && (itemDepth < 0 || depth == itemDepth) {
+			itemDepth = depth
+			parent := -1
+			if len(open) > 0 {
+				parent = open[len(open)-1].id
+			}
+			items = append(items, itemStart{t.start, parent})
+			extensions = 0
+		} else if p := bytes.IndexByte(t.name, ':'); p > 0 && string(t.name[:p]) != "rdf" {
+			if extensions++; extensions > maxExtensions {
+				return nil, "", fmt.Errorf("more than %d namespaced elements in one item", maxExtensions)
+			}
+		}
+		if !t.selfClosing && !htmlVoid(t.name) {
+			if depth > maxXMLDepth {
+				return nil, "", fmt.Errorf("elements nested more than %d deep", maxXMLDepth)
+			}
+			ids++
+			open = append(open, element{ids, t.name})
+		}
+	}
+	if len(items) <= maxItems {
+		return b, "", nil
+	}
+	half := maxItems / 2
+	from, to := items[half], items[len(items)-half]
+	if from.parent != to.parent || !regionClosed(b[from.pos:to.pos]) {
+		// No cut here keeps the document whole (items under different
+		// parents, or inside an element taken for an empty HTML one).
+		return nil, "", fmt.Errorf("the feed lists %d items, more than %d, and cannot be cut to size", len(items), maxItems)
+	}
+	out = make([]byte, 0, from.pos+len(b)-to.pos)
+	out = append(append(out, b[:from.pos]...), b[to.pos:]...)
+	return out, fmt.Sprintf("the feed lists %d items: read the first %d and the last %d", len(items), half, half), nil
+}
+
+// regionClosed reports whether every end tag in b closes an element that
+// starts in b, so that taking b out of a document leaves the elements
+// around it whole. Elements left open in b (an unclosed <br>) are fine.
+func regionClosed(b []byte) bool {
+	var open [][]byte
+	for i := 0; ; {
+		t := nextTag(b, i)
+		switch {
+		case t.kind == noTag:
+			return true
+		case t.unterminated:
+			return false
+		case t.kind == endTag:
+			d := len(open) - 1
+			for d >= 0 && !bytes.Equal(open[d], t.name) {
+				d--
+			}
+			if d < 0 {
+				return false
+			}
+			open = open[:d]
+		case !t.selfClosing:
+			open = append(open, t.name)
+		}
+		i = t.last + 1
+	}
+}
+
+type tagKind int
+
+const (
+	noTag tagKind = iota
+	startTag
+	endTag
+)
+
+// tag is a start or end tag found by nextTag.
+type tag struct {
+	kind         tagKind
+	name         []byte
+	start, last  int // indexes of its '<' and of its last byte
+	selfClosing  bool
+	unterminated bool // no '>' before the end of the input
+}
+
+// nextTag finds the first start or end tag at or after i, past comments,
+// CDATA sections, declarations, processing instructions and any '<' that
+// starts no markup; its kind is noTag at the end of b.
+func nextTag(b []byte, i int) tag {
+	for ; i < len(b); i++ {
 		j := bytes.IndexByte(b[i:], '<')
 		if j < 0 {
 			break
@@ -43,10 +151,17 @@ func shapeXML(b []byte, maxItems int) (out []byte, note string, err error) {
 		}
 		switch c := b[i+1]; {
 		case c == '/':
-			if len(open) > 0 {
-				open = open[:len(open)-1]
+			k := i + 2
+			for k < len(b) && !isNameEnd(b[k]) {
+				k++
 			}
-			i = skipTo(b, i, ">")
+			t := tag{kind: endTag, name: b[i+2 : k], start: i, last: bytes.IndexByte(b[k:], '>')}
+			if t.last < 0 {
+				t.last, t.unterminated = len(b)-1, true
+			} else {
+				t.last += k
+			}
+			return t
 		case c == '?':
 			i = skipTo(b, i, "?>")
 		case c == '!':
@@ -56,48 +171,27 @@ func shapeXML(b []byte, maxItems int) (out []byte, note string, err error) {
 			for k < len(b) && !isNameEnd(b[k]) {
 				k++
 			}
-			name := b[i+1 : k]
-			end := tagEnd(b, i)
-			if end < 0 {
-				end = len(b)
+			t := tag{kind: startTag, name: b[i+1 : k], start: i, last: tagEnd(b, i)}
+			if t.last < 0 {
+				t.last, t.unterminated = len(b)-1, true
+			} else {
+				t.selfClosing = b[t.last-1] == '/'
 			}
-			selfClosing := end < len(b) && b[end-1] == '/'
-			depth := len(open) + 1 // of this element
-			if isItemName(name) && (itemDepth < 0 || depth == itemDepth) {
-				itemDepth = depth
-				parent := -1
-				if len(open) > 0 {
-					parent = open[len(open)-1]
-				}
-				items = append(items, itemStart{i, parent})
-				extensions = 0
-			} else if p := bytes.IndexByte(name, ':'); p > 0 && string(name[:p]) != "rdf" {
-				if extensions++; extensions > maxExtensions {
-					return nil, "", fmt.Errorf("more than %d namespaced elements in one item", maxExtensions)
-				}
-			}
-			if !selfClosing {
-				if depth > maxXMLDepth {
-					return nil, "", fmt.Errorf("elements nested more than %d deep", maxXMLDepth)
-				}
-				ids++
-				open = append(open, ids)
-			}
-			i = end
+			return t
 		}
 	}
-	if len(items) <= maxItems {
-		return b, "", nil
+	return tag{kind: noTag}
+}
+
+// htmlVoid reports HTML's empty elements, which HTML pasted into a feed
+// unescaped leaves unclosed (<br>, <img>). RSS's <link> has content, but
+// as its end tag then matches nothing open, it is ignored.
+func htmlVoid(name []byte) bool {
+	switch string(name) {
+	case "br", "img", "hr", "input", "meta", "link", "area", "base", "col", "embed", "param", "source", "track", "wbr":
+		return true
 	}
-	half := maxItems / 2
-	from, to := items[half], items[len(items)-half]
-	if from.parent != to.parent {
-		// Items under different parents: no cut keeps the document whole.
-		return b, "", nil
-	}
-	out = make([]byte, 0, from.pos+len(b)-to.pos)
-	out = append(append(out, b[:from.pos]...), b[to.pos:]...)
-	return out, fmt.Sprintf("the feed lists %d items: read the first %d and the last %d", len(items), half, half), nil
+	return false
 }
 
 // isNameEnd reports a byte that ends an element name.
@@ -115,7 +209,9 @@ func isItemName(name []byte) bool {
 
 // skipDeclaration skips a comment, a CDATA section or a declaration such
 // as a DOCTYPE with its internal subset, returning the index of its last
-// byte.
+// byte. A declaration ends as encoding/xml ends it: at the first '>' that
+// is not quoted or nested in a '<' of its own, counted from the second
+// byte after "<!".
 func skipDeclaration(b []byte, i int) int {
 	rest := b[i:]
 	switch {
@@ -124,14 +220,26 @@ func skipDeclaration(b []byte, i int) int {
 	case bytes.HasPrefix(rest, []byte("<!--")):
 		return skipTo(b, i, "-->")
 	}
-	gt := bytes.IndexByte(rest, '>')
-	if br := bytes.IndexByte(rest, '['); br >= 0 && (gt < 0 || br < gt) {
-		return skipTo(b, skipTo(b, i+br, "]"), ">")
+	depth := 0
+	var quote byte
+	for k := i + 3; k < len(b); k++ {
+		switch c := b[k]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '<':
+			depth++
+		case c == '>':
+			if depth == 0 {
+				return k
+			}
+			depth--
+		}
 	}
-	if gt < 0 {
-		return len(b) - 1
-	}
-	return i + gt
+	return len(b) - 1
 }
 
 // shapeJSON is shapeXML's item limit for JSON Feed: when the top-level

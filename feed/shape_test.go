@@ -239,3 +239,44 @@ func TestItemListsBounded(t *testing.T) {
 		t.Errorf("not the first ones: %q, %q", it.Enclosures[0].URL, it.Categories[0])
 	}
 }
+
+// TestShapeRawHTML: HTML pasted into a feed unescaped leaves <br>, <img>
+// and <p> unclosed; that is no nesting, and such a feed still parses as
+// it did before the shape check.
+func TestShapeRawHTML(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>R</title><link>https://r.example.org/</link>`)
+	for i := range 600 {
+		fmt.Fprintf(&b, `<item><title>T%d</title><link>https://r.example.org/%d</link><guid>g%d</guid><description><p>one<br>two<br>three</p><img src="x.png"><hr></description></item>`, i, i, i)
+	}
+	b.WriteString(`</channel></rss>`)
+	doc := []byte(b.String())
+	if out, note, err := shapeXML(doc, maxDocItems); err != nil || note != "" || !bytes.Equal(out, doc) {
+		t.Fatalf("shapeXML: note %q, err %v", note, err)
+	}
+	pf, err := parseFeed(doc, "")
+	if err != nil || len(pf.Items) != 600 {
+		t.Fatalf("parse: %v, %d items", err, len(pf.Items))
+	}
+	// A long feed of such items is cut between items, and parses.
+	b.Reset()
+	b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>R</title>`)
+	for i := range maxDocItems + 500 {
+		fmt.Fprintf(&b, `<item><title>T%d</title><link>https://r.example.org/%d</link><guid>g%d</guid><description><p>one<br>two</p><img src="x.png"></description></item>`, i, i, i)
+	}
+	b.WriteString(`</channel></rss>`)
+	if pf, err := parseFeed([]byte(b.String()), ""); err != nil || len(pf.Items) != maxDocItems {
+		t.Fatalf("long raw-HTML feed: %v", err)
+	}
+	// Items inside an element taken for an empty HTML one cannot be cut
+	// safely: refused, not broken.
+	odd := []byte(`<rss><channel><link>` + strings.Repeat("<item><guid>a</guid></item>", 3) + `</link>` + strings.Repeat("<item><guid>b</guid></item>", 3) + `</channel></rss>`)
+	if _, _, err := shapeXML(odd, 2); err == nil || !strings.Contains(err.Error(), "cannot be cut") {
+		t.Errorf("items inside <link>: %v, want a refusal", err)
+	}
+	// Unclosed <p>s inside one element close with it.
+	unclosed := []byte(`<rss version="2.0"><channel>` + strings.Repeat(`<item><guid>g</guid><x:d xmlns:x="u">`+strings.Repeat("<p>a", 100)+`</x:d></item>`, 20) + `</channel></rss>`)
+	if _, _, err := shapeXML(unclosed, maxDocItems); err != nil {
+		t.Errorf("unclosed <p>s: %v", err)
+	}
+}
