@@ -86,9 +86,8 @@ func shapeXML(b []byte, maxItems int) (out []byte, note string, err error) {
 		// parents, or inside an element taken for an empty HTML one).
 		return nil, "", fmt.Errorf("the feed lists %d items, more than %d, and cannot be cut to size", len(items), maxItems)
 	}
-	out = make([]byte, 0, from.pos+len(b)-to.pos)
-	out = append(append(out, b[:from.pos]...), b[to.pos:]...)
-	return out, fmt.Sprintf("the feed lists %d items: read the first %d and the last %d", len(items), half, half), nil
+	out, note = cutMiddle(b, from.pos, to.pos, len(items), half)
+	return out, note, nil
 }
 
 // regionClosed reports whether every end tag in b closes an element that
@@ -152,7 +151,7 @@ func nextTag(b []byte, i int) tag {
 		switch c := b[i+1]; {
 		case c == '/':
 			k := i + 2
-			for k < len(b) && !isNameEnd(b[k]) {
+			for k < len(b) && !isSpaceOrEnd(b[k]) {
 				k++
 			}
 			t := tag{kind: endTag, name: b[i+2 : k], start: i, last: bytes.IndexByte(b[k:], '>')}
@@ -168,7 +167,7 @@ func nextTag(b []byte, i int) tag {
 			i = skipDeclaration(b, i)
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || c >= 0x80:
 			k := i + 1
-			for k < len(b) && !isNameEnd(b[k]) {
+			for k < len(b) && !isSpaceOrEnd(b[k]) {
 				k++
 			}
 			t := tag{kind: startTag, name: b[i+1 : k], start: i, last: tagEnd(b, i)}
@@ -192,11 +191,6 @@ func htmlVoid(name []byte) bool {
 		return true
 	}
 	return false
-}
-
-// isNameEnd reports a byte that ends an element name.
-func isNameEnd(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '>' || c == '/'
 }
 
 // isItemName: item or entry, with any namespace prefix.
@@ -306,8 +300,13 @@ scan:
 		return b, ""
 	}
 	half := maxItems / 2
-	from, to := starts[half], starts[len(starts)-half]
-	out = make([]byte, 0, from+len(b)-to)
+	return cutMiddle(b, starts[half], starts[len(starts)-half], len(starts), half)
+}
+
+// cutMiddle returns b without b[from:to], the items between the first and
+// the last half of a document's n items, and the note that says so.
+func cutMiddle(b []byte, from, to, n, half int) ([]byte, string) {
+	out := make([]byte, 0, from+len(b)-to)
 	out = append(append(out, b[:from]...), b[to:]...)
-	return out, fmt.Sprintf("the feed lists %d items: read the first %d and the last %d", len(starts), half, half)
+	return out, fmt.Sprintf("the feed lists %d items: read the first %d and the last %d", n, half, half)
 }

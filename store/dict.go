@@ -138,6 +138,12 @@ func (s *sampler) add(feedID uint64, payload []byte) {
 
 func (s *sampler) doneLocked() bool { return len(s.buf) >= dictSize || s.offered >= dictOffer }
 
+func (s *sampler) done() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.doneLocked()
+}
+
 // ready reports whether the sampler holds a dictionary's worth: full, or
 // done with at least dictMinBytes.
 func (s *sampler) ready() bool {
@@ -392,7 +398,7 @@ func (db *DB) sampleStored() ([]byte, error) {
 		b := db.codec.getBuf()
 		defer db.codec.putBuf(b)
 		c := bkt(tx, bItemsByFirst).Cursor()
-		for k, _ := c.Last(); k != nil && !s.doneLocked(); k, _ = c.Prev() {
+		for k, _ := c.Last(); k != nil && !s.done(); k, _ = c.Prev() {
 			if len(k) != 16 {
 				continue
 			}
